@@ -29,7 +29,7 @@ subprocess.check_call([sys.executable, "-m", "pip", "install", *cert, *args])
 
 
 def pip_version() -> str:
-    import ansible_test  # noqa: PLC0415  (imported from the venv running this script)
+    import ansible_test  # imported late: from the venv running this script
 
     source = Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
     match = re.search(r"pip='([0-9.]+)'", source.read_text())

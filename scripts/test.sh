@@ -34,7 +34,7 @@ trap summary EXIT
 stage_lint() {
   ansible-lint --profile production --offline -q \
     && yamllint -s . \
-    && ruff check plugins tests benchmarks
+    && ruff check .
 }
 
 # ansible-test wants the collection at .../ansible_collections/securelab/gpu_notebook and
