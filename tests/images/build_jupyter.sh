@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Build the local Jupyter image used by the tests and the demo, without any container registry:
+#   securelab/jupyter-lab:<jupyter_server version>   FROM securelab/debian-base:12 + PyPI wheels
+# Like build.sh, the image carries a label with the hash of its recipe: an unchanged recipe is
+# reused, a changed one rebuilt. Needs securelab/debian-base:12 (tests/images/build.sh 12).
+# Usage: tests/images/build_jupyter.sh            build (or reuse) the image, print its name
+#        tests/images/build_jupyter.sh --name     print the image name only
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/../../scripts/lib.sh"
+HERE="$REPO_ROOT/tests/images"
+RECIPE="$HERE/jupyter"
+BASE_IMAGE=securelab/debian-base:12
+VERSION=$(sed -n 's/^jupyter_server==//p' "$RECIPE/requirements.txt")
+TAG="securelab/jupyter-lab:$VERSION"
+CA_BUNDLE="${SECURELAB_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+
+if [ "${1:-}" = "--name" ]; then echo "$TAG"; exit 0; fi
+
+image_label() { docker image inspect -f '{{ index .Config.Labels "securelab.recipe" }}' "$1" 2>/dev/null || true; }
+
+base_id=$(docker image inspect -f '{{ .Id }}' "$BASE_IMAGE" 2>/dev/null) \
+  || die "$BASE_IMAGE is missing: run tests/images/build.sh 12 first"
+# The base image's id is part of the key: a rebuilt base rebuilds this image too.
+want=$( (cat "$HERE/build_jupyter.sh" "$RECIPE/Dockerfile" "$RECIPE/requirements.txt"; echo "$base_id") | sha256sum | cut -c1-12)
+if [ "$(image_label "$TAG")" = "$want" ]; then
+  log "$TAG up to date"
+else
+  [ -r "$CA_BUNDLE" ] || die "no CA bundle at $CA_BUNDLE (set SECURELAB_CA_BUNDLE)"
+  ctx=$(mktemp -d "${TMPDIR:-/tmp}/securelab-jupyter-build.XXXXXX")
+  trap 'rm -rf "$ctx"' EXIT
+  cp "$RECIPE/Dockerfile" "$RECIPE/requirements.txt" "$ctx/"
+  cp "$CA_BUNDLE" "$ctx/pypi-ca.crt"
+  log "building $TAG from PyPI wheels (~1 min)"
+  docker build -q --build-arg "BASE=$BASE_IMAGE" --label "securelab.recipe=$want" -t "$TAG" "$ctx" >/dev/null
+  log "built $TAG"
+fi
+echo "$TAG"
