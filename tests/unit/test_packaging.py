@@ -91,3 +91,10 @@ def test_pre_commit_config_is_valid() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
     assert {h["id"] for h in hooks} == {"yamllint", "ruff", "ansible-lint"}
+
+
+def test_reference_docs_are_generated_and_current() -> None:
+    """docs/reference/ is antsibull-docs output of DOCUMENTATION + argument_specs, linted, not hand-edited."""
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "docs.sh"), "--check"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
