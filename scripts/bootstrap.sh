@@ -3,7 +3,7 @@
 #   1. a Python virtualenv (.venv) with the pinned dev requirements;
 #   2. a Docker engine that answers (installs Debian's docker.io and starts dockerd if needed);
 #   3. Debian packages the tests drive as real peers (oathtool, zbarimg, ...);
-#   4. the local base images (Debian 12/13 systemd), built without any registry.
+#   4. the local images (Debian 12/13 systemd hosts, the Jupyter notebook image), built without any registry.
 # Usage: scripts/bootstrap.sh [venv|docker|packages|images|all]...
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -60,16 +60,21 @@ ensure_docker() {
   die "dockerd did not answer within 60 s"
 }
 
+build_images() {
+  "$REPO_ROOT/tests/images/build.sh"
+  "$REPO_ROOT/tests/images/build_jupyter.sh" >/dev/null
+}
+
 case "${1:-all}" in
   venv) ensure_venv ;;
   docker) ensure_docker ;;
   packages) apt_install "${HOST_PACKAGES[@]}" ;;
-  images) "$REPO_ROOT/tests/images/build.sh" ;;
+  images) build_images ;;
   all)
     apt_install "${HOST_PACKAGES[@]}"
     ensure_venv
     ensure_docker
-    "$REPO_ROOT/tests/images/build.sh"
+    build_images
     ;;
   *) die "usage: $0 [venv|docker|packages|images|all]" ;;
 esac
