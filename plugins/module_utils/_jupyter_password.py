@@ -96,14 +96,14 @@ def check_password_policy(password, min_length):
     if password is None or password == '':
         return 'password: must not be empty'
     if len(password) < min_length:
-        return 'password: is shorter than min_length (%d characters)' % min_length
+        return f'password: is shorter than min_length ({min_length} characters)'
     return None
 
 
 def hash_password(password, algorithm='argon2', salt=None):
     """A new Jupyter hash of ``password``: ``argon2:$argon2id$...`` or ``ALG:SALT:HEX``."""
     if algorithm not in ALGORITHMS:
-        raise ValueError('algorithm: must be one of %s, got %r' % (', '.join(ALGORITHMS), algorithm))
+        raise ValueError('algorithm: must be one of {}, got {!r}'.format(', '.join(ALGORITHMS), algorithm))
     if algorithm == 'argon2':
         if _argon2 is not None:
             hasher = _argon2.PasswordHasher(
@@ -119,7 +119,7 @@ def hash_password(password, algorithm='argon2', salt=None):
         salt = secrets.token_hex(SALT_LEN // 2)
     digest = hashlib.new(algorithm)
     digest.update(password.encode('utf-8') + salt.encode('ascii'))
-    return '%s:%s:%s' % (algorithm, salt, digest.hexdigest())
+    return f'{algorithm}:{salt}:{digest.hexdigest()}'
 
 
 def verify_password(hashed, password):
@@ -191,10 +191,10 @@ def parse_config(text):
         raise ValueError('the top level is not a JSON object')
     for section, key in ALL_KEYS:
         if section in data and not isinstance(data[section], dict):
-            raise ValueError('"%s" is not a JSON object' % section)
+            raise ValueError(f'"{section}" is not a JSON object')
         value = data.get(section, {}).get(key)
         if value is not None and not isinstance(value, str):
-            raise ValueError('"%s.%s" is not a string' % (section, key))
+            raise ValueError(f'"{section}.{key}" is not a string')
     return data
 
 
@@ -238,5 +238,5 @@ def redact_config(config, labels):
         value = shown.get(section, {}).get(key)
         if value:
             shown[section][key] = labels.setdefault(
-                value, '<hidden %s hash #%d>' % (algorithm_of(value) or 'unknown', len(labels) + 1))
+                value, f"<hidden {algorithm_of(value) or 'unknown'} hash #{len(labels) + 1}>")
     return render_config(shown)

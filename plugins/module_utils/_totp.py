@@ -63,7 +63,7 @@ def validate_options(window_size, scratch_codes, rate_limit_attempts, rate_limit
 
     def in_range(name, value, bounds):
         if not bounds[0] <= value <= bounds[1]:
-            errors.append('%s: must be between %d and %d, got %d' % (name, bounds[0], bounds[1], value))
+            errors.append(f'{name}: must be between {bounds[0]} and {bounds[1]}, got {value}')
 
     in_range('window_size', window_size, WINDOW_SIZE_RANGE)
     in_range('scratch_codes', scratch_codes, SCRATCH_CODES_RANGE)
@@ -73,11 +73,11 @@ def validate_options(window_size, scratch_codes, rate_limit_attempts, rate_limit
     for name, value in (('issuer', issuer), ('label', label)):
         if value is not None:
             if not value.strip():
-                errors.append('%s: must not be empty' % name)
+                errors.append(f'{name}: must not be empty')
             elif ':' in value:
-                errors.append('%s: must not contain ":" (the otpauth label separator)' % name)
+                errors.append(f'{name}: must not contain ":" (the otpauth label separator)')
             elif any(ord(c) < 32 for c in value):
-                errors.append('%s: must not contain control characters' % name)
+                errors.append(f'{name}: must not contain control characters')
     return errors
 
 
@@ -86,8 +86,8 @@ def render(secret, scratch_codes, window_size=3, rate_limit_attempts=3, rate_lim
     """The file content, in the order google-authenticator(1) writes it."""
     lines = [secret]
     if rate_limit_attempts:
-        lines.append('" RATE_LIMIT %d %d' % (rate_limit_attempts, rate_limit_seconds))
-    lines.append('" WINDOW_SIZE %d' % window_size)
+        lines.append(f'" RATE_LIMIT {rate_limit_attempts} {rate_limit_seconds}')
+    lines.append(f'" WINDOW_SIZE {window_size}')
     if disallow_reuse:
         lines.append('" DISALLOW_REUSE')
     lines.append('" TOTP_AUTH')
@@ -116,7 +116,7 @@ def parse(content):
         elif _SCRATCH_RE.match(line):
             codes.append(line)
         else:
-            raise TotpFileError('line %d is neither an option line nor an 8-digit scratch code' % number)
+            raise TotpFileError(f'line {number} is neither an option line nor an 8-digit scratch code')
     try:
         base64.b32decode(secret + '=' * (-len(secret) % 8))
     except ValueError:
@@ -147,5 +147,5 @@ def otpauth_uri(secret, label, issuer):
     The defaults of the format (SHA1, 6 digits, 30 s) are what pam_google_authenticator uses,
     so they are not repeated in the URI.
     """
-    return 'otpauth://totp/%s:%s?secret=%s&issuer=%s' % (
+    return 'otpauth://totp/{}:{}?secret={}&issuer={}'.format(
         quote(issuer, safe=''), quote(label, safe=''), secret, quote(issuer, safe=''))

@@ -31,12 +31,12 @@ def open_user_dir(directory, uid):
     writable by group/others. No component may be a symlink.
     """
     if not os.path.isabs(directory):
-        raise UnsafePathError('%s is not an absolute path' % directory)
+        raise UnsafePathError(f'{directory} is not an absolute path')
     parts = [p for p in os.path.normpath(directory).split('/') if p]
     fd = os.open('/', _DIR_FLAGS)
     current = '/'
     try:
-        for index, name in enumerate(parts):
+        for _index, name in enumerate(parts):
             _check_dir(fd, current, uid, last=False)
             try:
                 new_fd = os.open(name, _DIR_FLAGS, dir_fd=fd)
@@ -45,12 +45,12 @@ def open_user_dir(directory, uid):
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
                     try:
                         if stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                            raise UnsafePathError('%s is a symlink; give the real path' % current) from None
+                            raise UnsafePathError(f'{current} is a symlink; give the real path') from None
                     except FileNotFoundError:
                         pass
-                    raise UnsafePathError('%s is not a directory' % current) from None
+                    raise UnsafePathError(f'{current} is not a directory') from None
                 if e.errno == errno.ENOENT:
-                    raise UnsafePathError('%s does not exist' % current) from None
+                    raise UnsafePathError(f'{current} does not exist') from None
                 raise
             os.close(fd)
             fd = new_fd
@@ -67,14 +67,14 @@ def _check_dir(fd, name, uid, last):
     others_can_write = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     if last:
         if st.st_uid != uid:
-            raise UnsafePathError('%s must be owned by the user (uid %d), not uid %d' % (name, uid, st.st_uid))
+            raise UnsafePathError(f'{name} must be owned by the user (uid {uid}), not uid {st.st_uid}')
         if others_can_write:
-            raise UnsafePathError('%s is writable by group or others (mode %04o)' % (name, stat.S_IMODE(st.st_mode)))
+            raise UnsafePathError(f'{name} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})')
     else:
         if st.st_uid not in (0, uid):
-            raise UnsafePathError('%s is owned by uid %d, neither root nor the user' % (name, st.st_uid))
+            raise UnsafePathError(f'{name} is owned by uid {st.st_uid}, neither root nor the user')
         if others_can_write and not st.st_mode & stat.S_ISVTX:
-            raise UnsafePathError('%s is writable by group or others (mode %04o)' % (name, stat.S_IMODE(st.st_mode)))
+            raise UnsafePathError(f'{name} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})')
 
 
 def lstat_at(dir_fd, name):
@@ -90,7 +90,7 @@ def read_at(dir_fd, name, max_bytes=65536):
     fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), dir_fd=dir_fd)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UnsafePathError('%s is not a regular file' % name)
+            raise UnsafePathError(f'{name} is not a regular file')
         chunks = []
         while True:
             chunk = os.read(fd, max_bytes)
@@ -117,7 +117,7 @@ def write_atomic_at(dir_fd, name, data, uid, gid, mode):
     ``name`` and rename it over ``name``: readers see the old file or the new one, never a mix."""
     tmp = None
     for _attempt in range(10):
-        candidate = '.%s.%s.tmp' % (name.lstrip('.'), secrets.token_hex(6))
+        candidate = '.{}.{}.tmp'.format(name.lstrip('.'), secrets.token_hex(6))
         try:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0),
                          mode, dir_fd=dir_fd)
@@ -126,7 +126,7 @@ def write_atomic_at(dir_fd, name, data, uid, gid, mode):
         tmp = candidate
         break
     if tmp is None:
-        raise OSError(errno.EEXIST, 'could not create a temporary file next to %s' % name)
+        raise OSError(errno.EEXIST, f'could not create a temporary file next to {name}')
     try:
         try:
             os.fchown(fd, uid, gid)

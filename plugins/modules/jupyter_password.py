@@ -171,7 +171,6 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _jupyter_password as jp
 
 
@@ -183,18 +182,18 @@ def read_config(module, path):
     except FileNotFoundError:
         return {}, None
     except (OSError, UnicodeDecodeError) as e:
-        module.fail_json(msg='path: cannot read %s: %s' % (path, to_native(e)))
+        module.fail_json(msg=f'path: cannot read {path}: {to_native(e)}')
     try:
         return jp.parse_config(text), text
     except ValueError as e:
-        module.fail_json(msg='path: %s is not a valid Jupyter JSON config file: %s' % (path, to_native(e)))
+        module.fail_json(msg=f'path: {path} is not a valid Jupyter JSON config file: {to_native(e)}')
 
 
 def write_config(module, path, text):
     """Atomic write in the same directory; a new file is private (0600) before its final mode is set."""
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
-        module.fail_json(msg='path: the directory %s does not exist' % directory)
+        module.fail_json(msg=f'path: the directory {directory} does not exist')
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.jupyter_password.')
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
@@ -228,7 +227,7 @@ def run_module(module):
     config, old_text = ({}, None)
     if p['path']:
         config, old_text = read_config(module, p['path'])
-    candidates = [h for h in [p['current_hash']] + jp.config_hashes(config) if h]
+    candidates = [h for h in [p['current_hash'], *jp.config_hashes(config)] if h]
 
     try:
         if algorithm == 'argon2' or any(jp.algorithm_of(h) == 'argon2' for h in candidates):
@@ -240,7 +239,7 @@ def run_module(module):
             hashed = jp.hash_password(p['password'], algorithm)
     except jp.MissingLibraryError as e:
         module.fail_json(msg=missing_required_lib(
-            '%s (or passlib with an argon2 backend)' % e,
+            f'{e} (or passlib with an argon2 backend)',
             reason='argon2 hashes; run the module on the controller (delegate_to: localhost) or install '
                    'python3-argon2 where it runs'))
 
@@ -281,7 +280,7 @@ def run_module(module):
 
 
 def redact(data, labels):
-    return {k: labels.setdefault(v, '<hidden %s hash #%d>' % (jp.algorithm_of(v) or 'unknown', len(labels) + 1))
+    return {k: labels.setdefault(v, f"<hidden {jp.algorithm_of(v) or 'unknown'} hash #{len(labels) + 1}>")
             for k, v in data.items()}
 
 

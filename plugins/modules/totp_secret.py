@@ -11,23 +11,24 @@ short_description: Create a user's ~/.google_authenticator for libpam-google-aut
 version_added: 0.1.0
 description:
   - Creates the file C(pam_google_authenticator.so) reads, in the format C(google-authenticator(1)) writes
-    (a base32 secret of 160 bits from the operating system's CSPRNG, option lines C(" RATE_LIMIT n s),
-    C(" WINDOW_SIZE n), C(" DISALLOW_REUSE), C(" TOTP_AUTH), then 8-digit scratch codes),
+    (a base32 secret of 160 bits from the operating system's CSPRNG, the option lines C(RATE_LIMIT n s),
+    C(WINDOW_SIZE n), C(DISALLOW_REUSE) and C(TOTP_AUTH) (each after a double quote and a space), then 8-digit
+    scratch codes),
     mode C(0400), owned by the user, written atomically (temporary file in the same directory, then rename).
   - B(Never rewrites an existing valid file.) The PAM module rewrites it at every login (it removes used
     scratch codes and appends timestamps and counters); writing it again would bring used scratch codes back.
     Only its owner and mode are corrected when they are wrong. O(rotate=true) replaces it on purpose,
     O(state=absent) removes it. An empty or corrupt existing file fails unless O(rotate=true).
-  - Only when it creates or rotates the secret does it return what enrollment needs (RV(otpauth_uri),
+  - "Only when it creates or rotates the secret does it return what enrollment needs (RV(otpauth_uri),
     RV(scratch_codes), RV(secret)) and, from the action plugin on the controller, a QR code
     (RV(qr_png_base64), RV(qr_text)). A run that creates nothing returns none of them. Results that carry
     secrets are marked C(no_log) by the action plugin, so they appear in the output only if you print the
-    registered variable yourself; still put C(no_log: true) on the task.
+    registered variable yourself; still put C(no_log: true) on the task."
   - "B(Where it runs): the module runs on the target with the standard library only (Debian's C(python3) is
     enough). The action plugin draws the QR code on the controller with the Python package C(segno); without
     it the task warns and returns no QR code."
-  - The file, its parent directory and every directory above must be under the user's (or root's) control:
-    no symlink anywhere in O(path), the parent directory owned by the user and not writable by group or others
+  - The file, its parent directory and every directory above must be under the user's (or root's) control.
+    No symlink anywhere in O(path), the parent directory owned by the user and not writable by group or others
     (the PAM module writes its temporary file there, so the user must be able to write it), and every ancestor
     owned by root or the user and not writable by others unless sticky.
 author:
@@ -35,7 +36,8 @@ author:
 attributes:
   check_mode:
     support: full
-    details: Reports whether the file would be created, rotated, removed or have its owner/mode corrected; returns no secret.
+    details:
+      Reports whether the file would be created, rotated, removed or have its owner/mode corrected; returns no secret.
   diff_mode:
     support: full
     details: Before and after show the option lines; the secret and scratch codes are replaced by placeholders.
@@ -93,7 +95,7 @@ options:
     default: 5
 notes:
   - The secret file is private to the user (mode C(0400)); the PAM module refuses a file that group or others can read.
-  - The module must run as root (C(become: true)) or as the user.
+  - "The module must run as root (C(become: true)) or as the user."
 seealso:
   - name: google-authenticator-libpam
     description: The PAM module that reads the file.
@@ -187,7 +189,8 @@ qr_png_base64:
   type: str
 qr_text:
   description:
-    - The same QR code as text for a terminal (Unicode half blocks; light modules are drawn, so it scans on a terminal with a dark background).
+    - The same QR code as text for a terminal (Unicode half blocks; light modules are drawn,
+      so it scans on a terminal with a dark background).
     - Returned only with RV(otpauth_uri) and only when the controller has the Python package C(segno).
   returned: when created or rotated and segno is available on the controller
   type: str
@@ -200,9 +203,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-
-from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _totp
-from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _user_file
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _totp, _user_file
 
 FILE_MODE = 0o400
 # pam_google_authenticator accepts 0400 or 0600 (it ignores the owner's write bit).
@@ -218,27 +219,27 @@ def run_module(module):
     try:
         account = pwd.getpwnam(p['user'])
     except KeyError:
-        module.fail_json(msg='user: no account named %r on this host' % p['user'])
+        module.fail_json(msg='user: no account named {!r} on this host'.format(p['user']))
     path = p['path'] or account.pw_dir.rstrip('/') + '/.google_authenticator'
     if not path.startswith('/'):
-        module.fail_json(msg='path: must be absolute, got %r' % path)
+        module.fail_json(msg=f'path: must be absolute, got {path!r}')
     directory, name = path.rsplit('/', 1)
     if not name or name in ('.', '..'):
-        module.fail_json(msg='path: %r does not name a file' % path)
+        module.fail_json(msg=f'path: {path!r} does not name a file')
     result = dict(changed=False, created=False, path=path)
 
     try:
         dir_fd = _user_file.open_user_dir(directory or '/', account.pw_uid)
     except _user_file.UnsafePathError as e:
-        module.fail_json(msg='path: %s is not under the control of user %s: %s' % (path, p['user'], to_native(e)), **result)
+        module.fail_json(msg=f"path: {path} is not under the control of user {p['user']}: {to_native(e)}", **result)
     except OSError as e:
-        module.fail_json(msg='path: cannot open the directory of %s: %s' % (path, to_native(e)), **result)
+        module.fail_json(msg=f'path: cannot open the directory of {path}: {to_native(e)}', **result)
     try:
         apply(module, dir_fd, name, account, result)
     except _user_file.UnsafePathError as e:
-        module.fail_json(msg='path: %s is not under the control of user %s: %s' % (path, p['user'], to_native(e)), **result)
+        module.fail_json(msg=f"path: {path} is not under the control of user {p['user']}: {to_native(e)}", **result)
     except OSError as e:
-        module.fail_json(msg='path: %s: %s' % (path, to_native(e)), **result)
+        module.fail_json(msg=f'path: {path}: {to_native(e)}', **result)
     finally:
         os.close(dir_fd)
     module.exit_json(**result)
@@ -269,15 +270,15 @@ def apply(module, dir_fd, name, account, result):
         try:
             _totp.parse(old)
         except _totp.TotpFileError as e:
-            module.fail_json(msg='path: %s is empty or corrupt (%s); set rotate=true to replace it'
-                             % (result['path'], to_native(e)), **result)
+            module.fail_json(msg=f"path: {result['path']} is empty or corrupt ({to_native(e)}); "
+                                 'set rotate=true to replace it', **result)
         if st.st_uid not in (0, account.pw_uid):
-            raise _user_file.UnsafePathError('the existing file is owned by uid %d' % st.st_uid)
+            raise _user_file.UnsafePathError(f'the existing file is owned by uid {st.st_uid}')
         mode = stat.S_IMODE(st.st_mode)
         if st.st_uid != account.pw_uid or st.st_gid != account.pw_gid or mode not in ACCEPTED_MODES:
             result['changed'] = True
-            diff['before'] += 'owner: %d:%d mode: %04o\n' % (st.st_uid, st.st_gid, mode)
-            diff['after'] = _totp.redact(old) + 'owner: %d:%d mode: %04o\n' % (account.pw_uid, account.pw_gid, FILE_MODE)
+            diff['before'] += f'owner: {st.st_uid}:{st.st_gid} mode: {mode:04o}\n'
+            diff['after'] = _totp.redact(old) + f'owner: {account.pw_uid}:{account.pw_gid} mode: {FILE_MODE:04o}\n'
             if not module.check_mode:
                 _user_file.fix_attributes_at(dir_fd, name, account.pw_uid, account.pw_gid, FILE_MODE)
         else:
@@ -287,7 +288,7 @@ def apply(module, dir_fd, name, account, result):
         return
 
     # Create or rotate.
-    label = p['label'] if p['label'] is not None else '%s@%s' % (p['user'], socket.gethostname())
+    label = p['label'] if p['label'] is not None else '{}@{}'.format(p['user'], socket.gethostname())
     errors = _totp.validate_options(p['window_size'], p['scratch_codes'], p['rate_limit_attempts'],
                                     p['rate_limit_seconds'], p['issuer'], label)
     if errors:
