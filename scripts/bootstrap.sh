@@ -34,8 +34,8 @@ ensure_venv() {
   else
     log "creating virtualenv $VENV (pinned requirements, ~1-2 min)"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -r "$REPO_ROOT/requirements-dev.txt" -c "$REPO_ROOT/constraints.txt"
+    quiet_pip "$VENV/bin/pip" install -q --upgrade pip
+    quiet_pip "$VENV/bin/pip" install -q -r "$REPO_ROOT/requirements-dev.txt" -c "$REPO_ROOT/constraints.txt"
     echo "$want" > "$stamp"
   fi
   link_collection

@@ -35,3 +35,11 @@ link_collection() {
 
 # Hash of files: a cache key that changes when a recipe changes.
 recipe_hash() { cat "$@" | sha256sum | cut -c1-12; }
+
+# pip, without the machine-specific "Location ... is ignored" noise of this build machine's pip.conf.
+quiet_pip() {
+  local rc
+  "$@" 2>&1 | grep -v "^WARNING: Location '" >&2
+  rc=${PIPESTATUS[0]}
+  return "$rc"
+}

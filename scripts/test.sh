@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: bootstrap (venv, Docker engine, local images),
-# then lint, ansible-test sanity, and pytest (unit tests + every molecule scenario).
+# then lint, ansible-test sanity, galaxy-importer on the built tarball, and pytest
+# (unit tests + every molecule scenario).
 # Exits non-zero on any failure and ends with a per-stage timing summary.
 #   scripts/test.sh                  everything
 #   scripts/test.sh lint sanity      only those stages (bootstrap always runs first)
@@ -11,7 +12,7 @@ set -uo pipefail
 cd "$REPO_ROOT"
 
 STAGES=("$@")
-[ ${#STAGES[@]} -gt 0 ] || STAGES=(lint sanity pytest)
+[ ${#STAGES[@]} -gt 0 ] || STAGES=(lint sanity importer pytest)
 declare -a SUMMARY=()
 FAILED=0
 
@@ -47,6 +48,23 @@ stage_sanity() {
   (cd "$dest" && ansible-test sanity --venv --python 3.11 --color no)
 }
 
+# Galaxy's own import checks on the built tarball (ansible-test is the sanity stage's job).
+stage_importer() {
+  local venv="$CACHE/venv-importer" out="$CACHE/importer"
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.req" 2>/dev/null)" != "$(recipe_hash requirements-importer.txt)" ]; then
+    python3 -m venv "$venv" && quiet_pip "$venv/bin/pip" install -q -r requirements-importer.txt \
+      && recipe_hash requirements-importer.txt > "$venv/.req" || return 1
+  fi
+  rm -rf "$out" && mkdir -p "$out"
+  ansible-galaxy collection build --force --output-path "$out" >/dev/null || return 1
+  printf '[galaxy-importer]\nRUN_ANSIBLE_TEST = False\nRUN_ANSIBLE_LINT = True\n' > "$out/importer.cfg"
+  GALAXY_IMPORTER_CONFIG="$out/importer.cfg" "$venv/bin/python" -m galaxy_importer.main "$out"/*.tar.gz \
+    > "$out/import.log" 2>&1
+  local rc=$?
+  grep -E "WARNING|ERROR" "$out/import.log" >&2
+  [ $rc -eq 0 ] && ! grep -q "ERROR" "$out/import.log"
+}
+
 stage_pytest() {
   local rc
   # shellcheck disable=SC2086
@@ -59,8 +77,8 @@ run_stage bootstrap "$REPO_ROOT/scripts/bootstrap.sh" all || exit 1
 securelab_env
 for s in "${STAGES[@]}"; do
   case $s in
-    lint|sanity|pytest) run_stage "$s" "stage_$s" ;;
-    *) die "unknown stage $s (lint, sanity, pytest)" ;;
+    lint|sanity|importer|pytest) run_stage "$s" "stage_$s" ;;
+    *) die "unknown stage $s (lint, sanity, importer, pytest)" ;;
   esac
 done
 exit $FAILED
