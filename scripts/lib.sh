@@ -39,7 +39,7 @@ recipe_hash() { cat "$@" | sha256sum | cut -c1-12; }
 # pip, without the machine-specific "Location ... is ignored" noise of this build machine's pip.conf.
 quiet_pip() {
   local rc
-  "$@" 2>&1 | grep -v "^WARNING: Location '" >&2
+  "$@" 2>&1 | { grep -v "^WARNING: Location '" >&2 || true; }
   rc=${PIPESTATUS[0]}
   return "$rc"
 }

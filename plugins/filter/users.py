@@ -305,8 +305,17 @@ def _validate(users, automation_user, reserved, include_secrets, variable) -> li
     return result
 
 
+def validate_public_keys(keys: object, variable: str = "ssh_public_keys") -> list[str]:
+    """Validate a list of authorized_keys lines (see validate_public_keys.yml)."""
+    try:
+        return _keys(keys, present=False)
+    except UserError as err:
+        sep = "" if str(err).startswith("[") else ": "
+        raise AnsibleFilterError(f"{variable}{sep}{err}") from None
+
+
 class FilterModule:
     """securelab.gpu_notebook user filters."""
 
     def filters(self):
-        return {"validate_users": validate_users}
+        return {"validate_users": validate_users, "validate_public_keys": validate_public_keys}

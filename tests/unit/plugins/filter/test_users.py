@@ -13,6 +13,7 @@ from ansible_collections.securelab.gpu_notebook.plugins.filter.users import (
     FilterModule,
     UserError,
     parse_public_key,
+    validate_public_keys,
     validate_users,
 )
 
@@ -75,7 +76,7 @@ def bob(**extra):
 
 
 def test_filter_is_registered():
-    assert FilterModule().filters()["validate_users"] is validate_users
+    assert FilterModule().filters() == {"validate_users": validate_users, "validate_public_keys": validate_public_keys}
 
 
 def test_defaults_are_filled_in():
@@ -255,3 +256,12 @@ def test_through_ansible(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]["msg"] == [8801, 8802]
+
+
+def test_validate_public_keys():
+    assert validate_public_keys([ED25519, "  " + SK_ED25519]) == [ED25519, SK_ED25519]
+    assert validate_public_keys([]) == []
+    with pytest.raises(AnsibleFilterError, match=r"^ssh_totp_automation_user_keys\[1\]: .*not valid base64"):
+        validate_public_keys([ED25519, "ssh-ed25519 ???"], variable="ssh_totp_automation_user_keys")
+    with pytest.raises(AnsibleFilterError, match=r"^my_keys: must be a list"):
+        validate_public_keys(ED25519, variable="my_keys")
