@@ -44,6 +44,9 @@ stage_sanity() {
   local dest="$CACHE/sanity/ansible_collections/securelab/gpu_notebook"
   rm -rf "$dest" && mkdir -p "$dest"
   git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} "$dest/" 2>/dev/null
+  # The copy lies inside this repo's ignored .cache: give it a git index of its own, or
+  # ansible-test asks the outer repo for its files and skips every target.
+  (cd "$dest" && git init -q && git add -A) || return 1
   "$VENV/bin/python" "$REPO_ROOT/scripts/ansible_test_pip_standin.py"
   (cd "$dest" && ansible-test sanity --venv --python 3.11 --color no)
 }
