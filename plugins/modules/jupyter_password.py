@@ -25,7 +25,9 @@ description:
     the standard library. Running it on a target therefore needs C(argon2-cffi) (or C(passlib) + C(argon2-cffi))
     installed there for the Python Ansible uses (Debian package C(python3-argon2))."
 author:
-  - securelab.gpu_notebook contributors
+  - securelab.gpu_notebook maintainers (@securelab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -34,6 +36,7 @@ attributes:
     support: full
     details: Before and after show only redacted placeholders, never a hash.
   platform:
+    support: full
     platforms: posix
 options:
   password:

@@ -32,7 +32,10 @@ description:
     (the PAM module writes its temporary file there, so the user must be able to write it), and every ancestor
     owned by root or the user and not writable by others unless sticky.
 author:
-  - securelab.gpu_notebook contributors
+  - securelab.gpu_notebook maintainers (@securelab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -44,7 +47,12 @@ attributes:
   action:
     support: full
     details: The action plugin runs the module on the target, then draws the QR code on the controller.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   platform:
+    support: full
     platforms: posix
 options:
   user:
