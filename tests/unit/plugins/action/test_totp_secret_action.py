@@ -42,7 +42,7 @@ def text_to_pbm(text, scale=4):
     width = len(rows[0])
     border = [[0] * (width + 8)] * 4
     rows = border + [[0] * 4 + r + [0] * 4 for r in rows] + border
-    lines = [" ".join(str(v) for v in r for _ in range(scale)) for r in rows for _ in range(scale)]
+    lines = [" ".join(str(v) for v in r for _col in range(scale)) for r in rows for _row in range(scale)]
     return f"P1\n{len(rows[0]) * scale} {len(lines)}\n" + "\n".join(lines) + "\n"
 
 

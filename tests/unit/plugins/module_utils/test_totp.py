@@ -29,7 +29,7 @@ def test_secret_is_160_bit_base32():
     assert len(secret) == 32 and secret == secret.upper() and "=" not in secret
     assert len(base64.b32decode(secret)) == 20
     assert pyotp.TOTP(secret).now().isdigit()
-    assert len({_totp.generate_secret() for _ in range(50)}) == 50
+    assert len({_totp.generate_secret() for _n in range(50)}) == 50
 
 
 @pytest.mark.parametrize("count", [0, 1, 5, 10])
