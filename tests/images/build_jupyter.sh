@@ -31,8 +31,16 @@ else
   trap 'rm -rf "$ctx"' EXIT
   cp "$RECIPE/Dockerfile" "$RECIPE/requirements.txt" "$ctx/"
   cp "$CA_BUNDLE" "$ctx/pypi-ca.crt"
+  # The debootstrapped base layer records its root directory as 0700 (a mktemp -d). overlay2 hides
+  # that, but Docker's vfs driver (the nested dockerd of the lab hosts) keeps it, and then no non-root
+  # process can start. `docker export` writes no entry for the root directory: re-imported, it is 0755.
+  base_fixed="securelab/jupyter-lab-base:$want"
+  cid=$(docker create "$BASE_IMAGE" /bin/true)
+  docker export "$cid" | docker import -c 'CMD ["/bin/bash"]' - "$base_fixed" >/dev/null
+  docker rm "$cid" >/dev/null
   log "building $TAG from PyPI wheels (~1 min)"
-  docker build -q --build-arg "BASE=$BASE_IMAGE" --label "securelab.recipe=$want" -t "$TAG" "$ctx" >/dev/null
+  docker build -q --build-arg "BASE=$base_fixed" --label "securelab.recipe=$want" -t "$TAG" "$ctx" >/dev/null
+  docker rmi "$base_fixed" >/dev/null
   log "built $TAG"
 fi
 echo "$TAG"
