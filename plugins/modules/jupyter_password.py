@@ -28,6 +28,7 @@ author:
   - securelab.gpu_notebook maintainers (@securelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -38,6 +39,15 @@ attributes:
   platform:
     support: full
     platforms: posix
+  action:
+    support: full
+    details:
+      The action plugin marks the result C(no_log) (it always holds a hash), so callbacks show only the
+      task status; C(register) still receives the whole result.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   password:
     description:
@@ -96,7 +106,8 @@ options:
     type: int
     default: 12
 notes:
-  - "The returned RV(hash) is a password hash. Register it under C(no_log: true); it never appears in the diff."
+  - "The returned RV(hash) is a password hash. It never appears in the diff, and the action plugin hides the whole
+    result from callbacks; still put C(no_log: true) on the task, since it also handles the plaintext O(password)."
   - An C(sha1) hash verifies but the module warns that the algorithm is deprecated.
 requirements:
   - argon2-cffi (or passlib with an argon2 backend) for O(algorithm=argon2) or to verify an argon2 O(current_hash),
