@@ -110,7 +110,7 @@ notes:
     result from callbacks; still put C(no_log: true) on the task, since it also handles the plaintext O(password)."
   - An C(sha1) hash verifies but the module warns that the algorithm is deprecated.
   - argon2 hashes are made and checked with C(argon2-cffi) directly (what Jupyter Server uses). passlib 1.7.4 is only a
-    fallback: with C(argon2-cffi) 25 it emits DeprecationWarnings (it imports C(crypt) and reads the deprecated
+    fallback; with C(argon2-cffi) 25 it emits DeprecationWarnings (it imports C(crypt) and reads the deprecated
     C(argon2.__version__), which a later C(argon2-cffi) may remove), so the module silences them when it uses it.
 requirements:
   - argon2-cffi (or passlib with an argon2 backend) for O(algorithm=argon2) or to verify an argon2 O(current_hash),
