@@ -34,7 +34,8 @@ options:
   keys:
     description:
       - Keys this caller owns, with their values, merged into the file.
-      - Nested objects are merged recursively, so O(keys={"runtimes": {"nvidia": {...}}}) adds one
+      - >-
+        Nested objects are merged recursively, so O(keys={"runtimes": {"nvidia": {...}}}) adds one
         runtime and keeps the others.
     type: dict
     default: {}
@@ -48,7 +49,8 @@ options:
     default: []
   remove_if:
     description:
-      - Key paths (as in O(remove)) to remove only while they hold exactly the given value, so a
+      - >-
+        Key paths (as in O(remove)) to remove only while they hold exactly the given value, so a
         caller can undo its own setting without removing the same key set differently by someone else,
         for example O(remove_if={"default-runtime": "nvidia"}).
     type: dict
@@ -69,7 +71,7 @@ options:
   on_invalid:
     description:
       - What to do when the existing file is not a JSON object (a syntax error, a list, ...).
-      - V(fail) stops with the parse error and changes nothing (the default: a human should look).
+      - V(fail) stops with the parse error and changes nothing (the default, a human should look).
       - V(backup_and_replace) saves the broken file next to it (see O(backup)) and starts from an
         empty object, so only O(keys) remain.
     type: str
@@ -85,6 +87,8 @@ options:
     description: Permissions of the file.
     type: raw
     default: "0644"
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
