@@ -2,6 +2,7 @@
 """Log in to a real sshd the way a notebook user and the automation account do (paramiko + oathtool).
 
 Usage: login_test.py HOST KEYDIR ENROLLDIR [PORT]
+       login_test.py HOST KEYDIR --automation [PORT]   (only: the automation account logs in with its key)
   KEYDIR     private keys named after the accounts (ansible, alice, bob, carol)
   ENROLLDIR  <gpu_notebook_enrollment_dir>/<inventory_hostname>: alice/otpauth-uri.txt, alice/scratch-codes.txt
 
@@ -96,6 +97,13 @@ def forward(t: paramiko.Transport, port: int) -> tuple[bool, str]:
 def main() -> int:
     host, keydir, enrolldir = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     port = int(sys.argv[4]) if len(sys.argv) > 4 else 22
+    if sys.argv[3] == "--automation":
+        key = paramiko.Ed25519Key.from_private_key_file(str(keydir / "ansible"))
+        t, authed, _ = key_login(host, port, "ansible", key)
+        who = run_command(t, "id -un") if authed else ""
+        t.close()
+        print(json.dumps({"automation_key_only_in": {"ok": who == "ansible", "detail": f"id -un={who!r}"}}))
+        return 0 if who == "ansible" else 1
     keys = {
         name: paramiko.Ed25519Key.from_private_key_file(str(keydir / name)) for name in ("ansible", "alice", "carol")
     }
