@@ -65,7 +65,7 @@ else
 fi
 
 step "4/6 ansible-playbook securelab.gpu_notebook.site -i examples/lab/inventory.yml (changes shown; log: demo/state/site.log)"
-export SECURELAB_LAB_STATE="$STATE"
+export SECURELAB_LAB_STATE="$STATE" SECURELAB_TOTP_STEPS="$STATE/totp-steps.json"
 if ! ANSIBLE_DISPLAY_OK_HOSTS=false ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
      ANSIBLE_LOG_PATH="$STATE/site.log" ANSIBLE_PIPELINING=true \
      ansible-playbook -i "$INVENTORY" "$REPO_ROOT/playbooks/site.yml"; then

@@ -16,6 +16,7 @@ Secrets (password, TOTP secret) are read from files or the environment, never fr
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import select
@@ -34,8 +35,28 @@ import urllib3
 import websocket
 
 # A code accepted once is refused again by pam_google_authenticator (DISALLOW_REUSE): remember the
-# 30-second step each secret was last used in, and wait for the next step instead of failing.
+# 30-second step each secret was last used in, and wait for the next step instead of failing. With
+# $SECURELAB_TOTP_STEPS set, the steps are kept in that file (keyed by a digest of the secret) so
+# separate processes (a demo re-run, the verify steps) do not reuse a code either.
 _LAST_STEP: dict[str, int] = {}
+
+
+def _steps_file() -> Path | None:
+    path = os.environ.get("SECURELAB_TOTP_STEPS")
+    return Path(path) if path else None
+
+
+def _load_steps() -> None:
+    path = _steps_file()
+    if path and path.exists():
+        _LAST_STEP.update(json.loads(path.read_text() or "{}"))
+
+
+def _save_steps() -> None:
+    path = _steps_file()
+    if path:
+        path.write_text(json.dumps(_LAST_STEP))
+        path.chmod(0o600)
 
 
 def totp_secret_from_uri(uri: str) -> str:
@@ -48,15 +69,18 @@ def totp_secret_from_uri(uri: str) -> str:
 
 def totp_code(secret: str) -> str:
     """A fresh TOTP code from Debian's oathtool, never one already used with this secret."""
+    _load_steps()
+    key = hashlib.sha256(secret.encode()).hexdigest()[:16]
     while True:
         step = int(time.time()) // 30
-        if _LAST_STEP.get(secret) != step:
+        if _LAST_STEP.get(key) != step:
             break
         time.sleep(30 - time.time() % 30 + 0.2)
-    # The secret goes in on stdin-free argv of a short-lived local process; oathtool has no stdin mode.
+    # oathtool reads the secret from stdin ("-"), so it never shows in a process list.
     code = subprocess.run(["oathtool", "--totp", "-b", "-"], input=secret + "\n", check=True,
                           capture_output=True, text=True).stdout.strip()
-    _LAST_STEP[secret] = step
+    _LAST_STEP[key] = step
+    _save_steps()
     return code
 
 
@@ -99,7 +123,7 @@ class Tunnel:
         def pump(client: socket.socket) -> None:
             try:
                 chan = self.channel(remote_port, remote_host)
-            except Exception:  # noqa: BLE001 - the client sees a closed connection
+            except Exception:  # the client then sees a closed connection
                 client.close()
                 return
             with client, chan:
