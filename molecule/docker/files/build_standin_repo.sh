@@ -1,22 +1,27 @@
 #!/bin/sh
-# TEST ONLY. Builds a local, signed apt repository of STAND-IN packages that carry the real names of
-# the NVIDIA Container Toolkit packages, because NVIDIA's repository cannot be reached from the test
-# machines. The stand-ins contain no NVIDIA code: nvidia-container-runtime execs runc, nvidia-ctk only
-# writes a minimal CDI spec. Layout and signing mirror NVIDIA's flat repository:
-#   $ROOT/gpgkey                          ASCII-armored public key (a throwaway key made here)
-#   $ROOT/stable/deb/$ARCH/{*.deb,Packages,Release,InRelease,Release.gpg}
-# Two versions of each package are published (1.17.8-1 and the newer 1.17.9-1) so the test can
-# prove that pinning holds all four at 1.17.8-1.
+# TEST ONLY. Builds local, signed apt repositories of STAND-IN packages that carry real package
+# names, because neither NVIDIA's nor Docker's repository can be reached from the test machines.
+# The stand-ins contain no NVIDIA or Docker code.
+#
+# $TOP/nvidia: the NVIDIA Container Toolkit packages, in NVIDIA's flat layout:
+#   gpgkey                                ASCII-armored public key (a throwaway key made here)
+#   stable/deb/$ARCH/{*.deb,Packages,Release,InRelease,Release.gpg}
+#   nvidia-container-runtime execs runc; nvidia-ctk only writes a minimal CDI spec. Two versions of
+#   each package (1.17.8-1 and the newer 1.17.9-1) let the test prove that pinning holds all four.
+# $TOP/docker: an empty containerd.io in Docker's layout (dists/CODENAME/stable) and gpg (the key).
+#   Only the repository wiring is tested with it: Debian's docker.io conflicts with docker-ce and
+#   docker-ce-cli, so those cannot be stood in for next to the real engine.
 set -eu
-ROOT=${1:-/srv/standin-nvidia-repo}
+TOP=${1:-/srv/standin-repos}
+ROOT=$TOP/nvidia
 ARCH=$(dpkg --print-architecture)
 REPO=$ROOT/stable/deb/$ARCH
 WORK=$(mktemp -d)
-rm -rf "$ROOT"
+rm -rf "$TOP"
 mkdir -p "$REPO"
 
-package() {  # name version depends [file-builder]
-  name=$1 version=$2 depends=$3
+package() {  # name version depends [output directory]
+  name=$1 version=$2 depends=$3 dest=${4:-$REPO}
   dir=$WORK/$name-$version
   mkdir -p "$dir/DEBIAN" "$dir/usr/share/doc/$name"
   {
@@ -27,7 +32,7 @@ package() {  # name version depends [file-builder]
     [ -n "$depends" ] && echo "Depends: $depends"
     echo "Section: utils"
     echo "Priority: optional"
-    echo "Description: STAND-IN for $name (securelab molecule test only, NOT NVIDIA software)"
+    echo "Description: STAND-IN for $name (securelab molecule test only, NOT NVIDIA or Docker software)"
     echo " Built by molecule/docker/files/build_standin_repo.sh to test the nvidia_runtime role"
     echo " without NVIDIA's repository. Contains no NVIDIA code."
   } >"$dir/DEBIAN/control"
@@ -68,7 +73,7 @@ exit 2
 CTK
     chmod 0755 "$dir/usr/bin/nvidia-container-runtime" "$dir/usr/bin/nvidia-ctk"
   fi
-  dpkg-deb --root-owner-group -Zgzip -b "$dir" "$REPO/${name}_${version}_$ARCH.deb" >/dev/null
+  dpkg-deb --root-owner-group -Zgzip -b "$dir" "$dest/${name}_${version}_$ARCH.deb" >/dev/null
 }
 
 for v in 1.17.8-1 1.17.9-1; do
@@ -91,5 +96,22 @@ gzip -9kf Packages
 apt-ftparchive -o APT::FTPArchive::Release::Origin="securelab stand-in" release . >Release
 gpg --batch --quiet --yes --clearsign -o InRelease Release
 gpg --batch --quiet --yes -abs -o Release.gpg Release
+
+# Docker's layout: pool + dists/CODENAME/stable/binary-ARCH, InRelease signed by the same throwaway key.
+CODENAME=$(. /etc/os-release && echo "$VERSION_CODENAME")
+DROOT=$TOP/docker
+DIST=$DROOT/dists/$CODENAME
+mkdir -p "$DROOT/pool/stable" "$DIST/stable/binary-$ARCH"
+package containerd.io 1.7.99-1 "" "$DROOT/pool/stable"
+cd "$DROOT"
+apt-ftparchive packages pool/stable >"dists/$CODENAME/stable/binary-$ARCH/Packages"
+gzip -9kf "dists/$CODENAME/stable/binary-$ARCH/Packages"
+apt-ftparchive -o APT::FTPArchive::Release::Origin="securelab stand-in" \
+  -o APT::FTPArchive::Release::Suite="$CODENAME" -o APT::FTPArchive::Release::Codename="$CODENAME" \
+  -o APT::FTPArchive::Release::Components=stable -o APT::FTPArchive::Release::Architectures="$ARCH" \
+  release "dists/$CODENAME" >"$DIST/Release"
+gpg --batch --quiet --yes --clearsign -o "$DIST/InRelease" "$DIST/Release"
+gpg --batch --quiet --yes -abs -o "$DIST/Release.gpg" "$DIST/Release"
+cp "$ROOT/gpgkey" "$DROOT/gpg"
 rm -rf "$WORK"
-echo "stand-in repository ready in $ROOT"
+echo "stand-in repositories ready in $TOP"
