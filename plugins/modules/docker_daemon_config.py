@@ -25,7 +25,8 @@ description:
     keys dockerd does not know, because Docker 20.10 (Debian 12's C(docker.io)) does not start with
     one and cannot validate a file in advance. A rejected change leaves the file untouched.
   - The module never restarts Docker; notify a handler on C(changed).
-author: securelab maintainers
+author:
+  - securelab.gpu_notebook maintainers (@securelab)
 options:
   path:
     description: The daemon configuration file.
@@ -240,7 +241,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", default="/etc/docker/daemon.json"),
-            keys=dict(type="dict", default={}),
+            # daemon.json holds configuration, not secrets (registry credentials live elsewhere)
+            keys=dict(type="dict", default={}, no_log=False),
             remove=dict(type="list", elements="raw", default=[]),
             remove_if=dict(type="dict", default={}),
             validate=dict(type="str"),
