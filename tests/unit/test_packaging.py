@@ -62,7 +62,12 @@ def test_module_docs_render(module: str) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_role_docs_render(role: str) -> None:
     out = run(str(BIN / "ansible-doc"), "-t", "role", f"securelab.gpu_notebook.{role}").stdout
-    assert f"securelab.gpu_notebook.{role}" in out and "OPTIONS" in out
+    assert f"securelab.gpu_notebook.{role}" in out
+    spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    options = spec["argument_specs"]["main"].get("options", {})
+    assert options, f"{role} documents no variables"
+    missing = [name for name in options if name not in out]
+    assert missing == [], f"ansible-doc does not show {missing}"
 
 
 def test_changelog_fragments_lint() -> None:
