@@ -132,14 +132,14 @@ def main() -> None:
                 inv = Path(tmp) / "hosts.ini"
                 write_inventory(inv, names, Path(args.vars) if Path(args.vars).exists() else None)
                 print(f"[{n} host(s)] first converge ...", flush=True)
-                converge, _ = run_playbook(Path(args.playbook), inv, [])
+                converge = run_playbook(Path(args.playbook), inv, [])[0]
                 print(f"[{n} host(s)] no-op re-run ...", flush=True)
                 rerun, result = run_playbook(Path(args.playbook), inv, [])
                 changed = {h: s.get("changed", 0) for h, s in result.get("stats", {}).items()}
                 if any(changed.values()):
                     raise SystemExit(f"re-run was not a no-op: changed={changed}")
                 print(f"[{n} host(s)] floor (facts + ping) ...", flush=True)
-                floor_s, _ = run_playbook(floor, inv, [])
+                floor_s = run_playbook(floor, inv, [])[0]
             rows.append((n, converge, rerun, floor_s))
             tops[n] = sorted(task_costs(result).items(), key=lambda kv: -kv[1])[: args.top]
         finally:
