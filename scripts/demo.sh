@@ -33,10 +33,10 @@ done
 started=$(date +%s)
 step() { log "[$(( $(date +%s) - started ))s] $*"; }
 
-step "1/6 machine: virtualenv, Docker engine, Debian packages, base images (reused when present)"
+step "1/6 machine: virtualenv, Docker engine, Debian packages, base and Jupyter images (reused when present)"
 "$REPO_ROOT/scripts/bootstrap.sh" all
 securelab_env
-JUPYTER_IMAGE=$("$REPO_ROOT/tests/images/build_jupyter.sh")
+JUPYTER_IMAGE=$("$REPO_ROOT/tests/images/build_jupyter.sh" --name)   # built by bootstrap.sh
 
 step "2/6 demo state in demo/state: SSH keys, Jupyter image archive"
 if $fresh; then

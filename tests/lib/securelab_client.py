@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What a notebook user does, as code: SSH tunnel (public key + TOTP), Jupyter login, run a cell.
 
 Shared by the demo (scripts/demo.sh) and the site scenario's verify (molecule/site); it talks to the
@@ -128,7 +127,7 @@ class Tunnel:
                 return
             with client, chan:
                 while True:
-                    ready, _, _ = select.select([client, chan], [], [], 60)
+                    ready = select.select([client, chan], [], [], 60)[0]
                     if not ready:
                         return
                     for src, dst in ((client, chan), (chan, client)):
@@ -141,7 +140,7 @@ class Tunnel:
         def accept() -> None:
             while True:
                 try:
-                    client, _ = server.accept()
+                    client = server.accept()[0]
                 except OSError:
                     return
                 threading.Thread(target=pump, args=(client,), daemon=True).start()

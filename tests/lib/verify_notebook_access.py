@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Check, through the real SSH tunnel, that a notebook lets in only its owner with the right password.
 
 Used by molecule/site/verify.yml. Reads a JSON spec on stdin (secrets stay out of argv):
