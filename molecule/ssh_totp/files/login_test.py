@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Log in to a real sshd the way a notebook user and the automation account do (paramiko + oathtool).
 
 Usage: login_test.py HOST KEYDIR ENROLLDIR [PORT]
@@ -99,7 +98,7 @@ def main() -> int:
     port = int(sys.argv[4]) if len(sys.argv) > 4 else 22
     if sys.argv[3] == "--automation":
         key = paramiko.Ed25519Key.from_private_key_file(str(keydir / "ansible"))
-        t, authed, _ = key_login(host, port, "ansible", key)
+        t, authed, _remaining = key_login(host, port, "ansible", key)
         who = run_command(t, "id -un") if authed else ""
         t.close()
         print(json.dumps({"automation_key_only_in": {"ok": who == "ansible", "detail": f"id -un={who!r}"}}))
@@ -137,13 +136,13 @@ def main() -> int:
     # 3. Key + wrong code.
     window = set(totp(secret, -2) + totp(secret, 1))
     wrong = next(w for w in (f"{(int(totp(secret)[0]) + n) % 1000000:06d}" for n in range(1, 50)) if w not in window)
-    t, authed, _ = key_login(host, port, "alice", keys["alice"], wrong)
+    t, authed, _remaining = key_login(host, port, "alice", keys["alice"], wrong)
     record("key_wrong_code_refused", not authed)
     t.close()
 
     # 4. Key + right code: in, as alice.
     code = totp(secret)[0]  # oathtool -w 2 prints the codes of now, now+30 s, now+60 s
-    t, authed, _ = key_login(host, port, "alice", keys["alice"], code)
+    t, authed, _remaining = key_login(host, port, "alice", keys["alice"], code)
     who = run_command(t, "id -un") if authed else ""
     record("key_right_code_in", authed and who == "alice", f"id -un={who!r}")
 
@@ -158,15 +157,15 @@ def main() -> int:
     t.close()
 
     # 5. The same code again (DISALLOW_REUSE).
-    t, authed, _ = key_login(host, port, "alice", keys["alice"], code)
+    t, authed, _remaining = key_login(host, port, "alice", keys["alice"], code)
     record("same_code_again_refused", not authed)
     t.close()
 
     # 6. A scratch code works once.
-    t, authed, _ = key_login(host, port, "alice", keys["alice"], scratch[0])
+    t, authed, _remaining = key_login(host, port, "alice", keys["alice"], scratch[0])
     record("scratch_code_in", authed)
     t.close()
-    t, authed, _ = key_login(host, port, "alice", keys["alice"], scratch[0])
+    t, authed, _remaining = key_login(host, port, "alice", keys["alice"], scratch[0])
     record("scratch_code_again_refused", not authed)
     t.close()
 
@@ -175,7 +174,7 @@ def main() -> int:
     who = run_command(t, "id -un") if authed else ""
     record("automation_key_only_in", authed and who == "ansible", f"remaining={remaining} id -un={who!r}")
     t.close()
-    t, authed, _ = key_login(host, port, "ansible", keys["alice"])
+    t, authed, _remaining = key_login(host, port, "ansible", keys["alice"])
     record("automation_wrong_key_refused", not authed)
     t.close()
 
