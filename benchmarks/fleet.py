@@ -11,6 +11,12 @@ re-run. The hosts are removed afterwards unless --keep.
 
     .venv/bin/python benchmarks/fleet.py                 # 1, 4, 8 hosts
     .venv/bin/python benchmarks/fleet.py --hosts 8 --top 15
+    .venv/bin/python benchmarks/fleet.py --hosts 1 --load-image securelab/jupyter-lab:2.21.1
+
+The Jupyter image reaches each host's nested Docker either through the notebook role
+(notebook_image_archives: an archive saved once on the controller, the air-gapped path users take;
+the default) or, with --load-image, streamed in by this script after a docker_engine-only prepare
+run (that prepare run is then not part of the first converge's figure).
 """
 
 from __future__ import annotations
@@ -39,17 +45,22 @@ def sh(*cmd: str, **kw) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
 
 
-def start_hosts(n: int) -> list[str]:
-    names = [f"{PREFIX}{i:02d}" for i in range(n)]
+def start_hosts(names: list[str]) -> None:
     for name in names:
         sh("docker", "rm", "-f", name)
         sh("docker", "run", "-d", "--name", name, "--hostname", name, *DIND, "--cgroupns=host",
            "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
            "--tmpfs", "/tmp:exec", "--label", "securelab.test=bench", IMAGE, "/sbin/init")
     for name in names:
-        subprocess.run(["docker", "exec", name, "systemctl", "is-system-running", "--wait"],
-                       capture_output=True, check=False)
-    return names
+        deadline = time.monotonic() + 120
+        while True:  # until systemd's bus is up, then until it has finished booting
+            boot = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running", "--wait"],
+                                  capture_output=True, text=True, check=False)
+            if boot.stdout.strip() in ("running", "degraded"):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{name}: systemd did not boot ({boot.stdout.strip() or boot.stderr.strip()})")
+            time.sleep(0.5)
 
 
 def remove_hosts(names: list[str]) -> None:
@@ -58,30 +69,76 @@ def remove_hosts(names: list[str]) -> None:
 
 
 def load_images(names: list[str], images: list[str]) -> None:
-    """Stream local images into each host's nested engine after its first converge."""
+    """Stream local images into each host's nested engine (dockerd must already run there)."""
     for image in images:
         for name in names:
             save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-            subprocess.run(["docker", "exec", "-i", name, "docker", "load"], stdin=save.stdout,
-                           capture_output=True, check=True)
-            save.wait()
+            load = subprocess.run(["docker", "exec", "-i", name, "docker", "load"], stdin=save.stdout,
+                                  capture_output=True, text=True, check=False)
+            save.stdout.close()
+            if save.wait() != 0 or load.returncode != 0:
+                raise SystemExit(f"{name}: could not load {image}: {load.stderr.strip()[-500:]}")
+
+
+def make_state(state: Path) -> None:
+    """Runtime-generated, test-only SSH keys of the fleet's users and automation account."""
+    (state / "enrollment").mkdir(mode=0o700)
+    for user in ("alice", "bob", "ansible"):
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{user}@bench (test-only)",
+           "-f", str(state / f"{user}_ed25519"))
+
+
+def image_archive(image: str) -> Path:
+    """An archive of the local Jupyter image, saved once and reused while the image id is unchanged."""
+    image_id = sh("docker", "image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
+    cache = ROOT / ".cache" / "images"
+    # molecule/site saves the same image; reuse its archive when it is current (read-only here).
+    for archive in (cache / "site-jupyter-lab.tar", cache / "bench-jupyter-lab.tar"):
+        stamp = archive.with_name(archive.name + ".id")
+        if archive.is_file() and stamp.is_file() and stamp.read_text().strip() == image_id:
+            return archive
+    archive = cache / "bench-jupyter-lab.tar"
+    cache.mkdir(parents=True, exist_ok=True)
+    print(f"saving {image} to {archive} ...", flush=True)
+    sh("docker", "save", "-o", str(archive) + ".tmp", image)
+    os.replace(str(archive) + ".tmp", archive)
+    archive.with_name(archive.name + ".id").write_text(image_id + "\n")
+    return archive
+
+
+def failures(result: dict) -> list[str]:
+    """host: task: message for every failed or unreachable host result of a json-callback run."""
+    out = []
+    for play in result.get("plays", []):
+        for task in play.get("tasks", []):
+            for host, res in task.get("hosts", {}).items():
+                if res.get("failed") or res.get("unreachable"):
+                    msg = res.get("msg") or res.get("stderr") or ""
+                    if not msg and isinstance(res.get("results"), list):
+                        msg = "; ".join(str(r.get("msg", "")) for r in res["results"] if r.get("failed"))
+                    out.append(f"{host}: {task['task']['name']}: {str(msg)[:400]}")
+    return out
+
+
+def ansible_env() -> dict[str, str]:
+    return dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORKS="10",
+                ANSIBLE_PIPELINING="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
+                ANSIBLE_ROLES_PATH=str(ROOT / "roles"))
 
 
 def run_playbook(playbook: Path, inventory: Path, extra: list[str]) -> tuple[float, dict]:
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORKS="10", ANSIBLE_PIPELINING="1",
-               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-               ANSIBLE_ROLES_PATH=str(ROOT / "roles"))
     started = time.monotonic()
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), *extra],
-                          env=env, text=True, capture_output=True, check=False)
+                          env=ansible_env(), text=True, capture_output=True, check=False)
     elapsed = time.monotonic() - started
     try:
         result = json.loads(proc.stdout[proc.stdout.index("{"):])
     except ValueError:
         result = {}
     if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])
-        raise SystemExit(f"{playbook.name} failed (rc={proc.returncode})")
+        failed = failures(result)
+        sys.stderr.write("\n".join(failed) + "\n" if failed else proc.stdout[-4000:] + proc.stderr[-2000:])
+        raise SystemExit(f"{playbook.name} failed (rc={proc.returncode}) after {elapsed:.0f} s")
     return elapsed, result
 
 
@@ -115,33 +172,60 @@ def main() -> None:
     ap.add_argument("--vars", default=str(ROOT / "benchmarks" / "fleet_vars.yml"),
                     help="group_vars for the fleet (default benchmarks/fleet_vars.yml)")
     ap.add_argument("--load-image", action="append", default=[],
-                    help="local image to stream into each host's nested Docker before the converge")
+                    help="local image to stream into each host's nested Docker before the converge "
+                         "(after a docker_engine-only prepare run); default: the notebook role loads "
+                         "the Jupyter image from an archive")
+    ap.add_argument("--image", default="securelab/jupyter-lab:2.21.1",
+                    help="the Jupyter image the fleet runs (saved to an archive unless --load-image has it)")
     ap.add_argument("--top", type=int, default=10, help="how many of the costliest re-run tasks to list")
     ap.add_argument("--keep", action="store_true", help="keep the hosts afterwards")
+    ap.add_argument("--save-json", metavar="DIR", help="also write each re-run's json-callback result to DIR")
     args = ap.parse_args()
 
     floor = ROOT / "benchmarks" / "floor.yml"
+    vars_file = Path(args.vars)
+    if not vars_file.is_file():
+        raise SystemExit(f"--vars {vars_file}: no such file (the fleet's group_vars)")
+    archive = "" if args.image in args.load_image else str(image_archive(args.image))
     rows = []
     tops: dict[int, list[tuple[str, float]]] = {}
     for n in [int(x) for x in args.hosts.split(",")]:
         names: list[str] = []
         try:
-            print(f"[{n} host(s)] starting lab hosts ...", flush=True)
-            names = start_hosts(n)
-            with tempfile.TemporaryDirectory() as tmp:
+            with tempfile.TemporaryDirectory(prefix="securelab-bench-") as tmp:
+                state = Path(tmp) / "state"
+                state.mkdir(mode=0o700)
+                make_state(state)
+                extra = ["-e", json.dumps({"bench_state": str(state), "bench_image_archive": archive})]
                 inv = Path(tmp) / "hosts.ini"
-                write_inventory(inv, names, Path(args.vars) if Path(args.vars).exists() else None)
+                print(f"[{n} host(s)] starting lab hosts ...", flush=True)
+                names = [f"{PREFIX}{i:02d}" for i in range(n)]
+                start_hosts(names)
+                write_inventory(inv, names, vars_file)
+                if args.load_image:
+                    print(f"[{n} host(s)] prepare: docker_engine only, then docker load {args.load_image} ...",
+                          flush=True)
+                    run_playbook(ROOT / "benchmarks" / "prepare_docker.yml", inv, extra)
+                    load_images(names, args.load_image)
                 print(f"[{n} host(s)] first converge ...", flush=True)
-                converge = run_playbook(Path(args.playbook), inv, [])[0]
+                converge = run_playbook(Path(args.playbook), inv, extra)[0]
                 print(f"[{n} host(s)] no-op re-run ...", flush=True)
-                rerun, result = run_playbook(Path(args.playbook), inv, [])
+                rerun, result = run_playbook(Path(args.playbook), inv, extra)
                 changed = {h: s.get("changed", 0) for h, s in result.get("stats", {}).items()}
                 if any(changed.values()):
-                    raise SystemExit(f"re-run was not a no-op: changed={changed}")
+                    changed_tasks = [f"{h}: {t['task']['name']}" for p in result.get("plays", [])
+                                     for t in p.get("tasks", []) for h, r in t.get("hosts", {}).items()
+                                     if r.get("changed")]
+                    raise SystemExit(f"re-run was not a no-op: changed={changed}\n  " + "\n  ".join(changed_tasks))
                 print(f"[{n} host(s)] floor (facts + ping) ...", flush=True)
-                floor_s = run_playbook(floor, inv, [])[0]
+                floor_s = run_playbook(floor, inv, extra)[0]
+            if args.save_json:
+                Path(args.save_json).mkdir(parents=True, exist_ok=True)
+                (Path(args.save_json) / f"rerun-{n}.json").write_text(json.dumps(result))
             rows.append((n, converge, rerun, floor_s))
             tops[n] = sorted(task_costs(result).items(), key=lambda kv: -kv[1])[: args.top]
+            print(f"[{n} host(s)] converge {converge:.1f} s, re-run {rerun:.1f} s, floor {floor_s:.1f} s",
+                  flush=True)
         finally:
             if not args.keep:
                 remove_hosts(names)
