@@ -47,7 +47,7 @@ def sh(*cmd: str, **kw) -> subprocess.CompletedProcess[str]:
 
 def start_hosts(names: list[str]) -> None:
     for name in names:
-        sh("docker", "rm", "-f", name)
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)  # a leftover of a killed run
         sh("docker", "run", "-d", "--name", name, "--hostname", name, *DIND, "--cgroupns=host",
            "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
            "--tmpfs", "/tmp:exec", "--label", "securelab.test=bench", IMAGE, "/sbin/init")
@@ -179,6 +179,11 @@ def main() -> None:
                     help="the Jupyter image the fleet runs (saved to an archive unless --load-image has it)")
     ap.add_argument("--top", type=int, default=10, help="how many of the costliest re-run tasks to list")
     ap.add_argument("--keep", action="store_true", help="keep the hosts afterwards")
+    ap.add_argument("--state", metavar="DIR",
+                    help="keep the run's test-only keys and enrollment files in DIR (default: a temporary directory)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="hosts kept by an earlier --keep --state DIR run: skip start and first converge, "
+                         "measure only the re-run and the floor")
     ap.add_argument("--save-json", metavar="DIR", help="also write each re-run's json-callback result to DIR")
     args = ap.parse_args()
 
@@ -186,6 +191,8 @@ def main() -> None:
     vars_file = Path(args.vars)
     if not vars_file.is_file():
         raise SystemExit(f"--vars {vars_file}: no such file (the fleet's group_vars)")
+    if args.keep and not args.state:
+        raise SystemExit("--keep needs --state DIR (the keys the kept hosts trust)")
     archive = "" if args.image in args.load_image else str(image_archive(args.image))
     rows = []
     tops: dict[int, list[tuple[str, float]]] = {}
@@ -193,22 +200,27 @@ def main() -> None:
         names: list[str] = []
         try:
             with tempfile.TemporaryDirectory(prefix="securelab-bench-") as tmp:
-                state = Path(tmp) / "state"
-                state.mkdir(mode=0o700)
-                make_state(state)
+                state = Path(args.state) / f"hosts-{n}" if args.state else Path(tmp) / "state"
+                if not args.reuse:
+                    state.mkdir(mode=0o700, parents=True)
+                    make_state(state)
+                elif not (state / "ansible_ed25519.pub").is_file():
+                    raise SystemExit(f"--reuse: no state of an earlier run in {state}")
                 extra = ["-e", json.dumps({"bench_state": str(state), "bench_image_archive": archive})]
                 inv = Path(tmp) / "hosts.ini"
-                print(f"[{n} host(s)] starting lab hosts ...", flush=True)
                 names = [f"{PREFIX}{i:02d}" for i in range(n)]
-                start_hosts(names)
                 write_inventory(inv, names, vars_file)
-                if args.load_image:
-                    print(f"[{n} host(s)] prepare: docker_engine only, then docker load {args.load_image} ...",
-                          flush=True)
-                    run_playbook(ROOT / "benchmarks" / "prepare_docker.yml", inv, extra)
-                    load_images(names, args.load_image)
-                print(f"[{n} host(s)] first converge ...", flush=True)
-                converge = run_playbook(Path(args.playbook), inv, extra)[0]
+                converge = float("nan")
+                if not args.reuse:
+                    print(f"[{n} host(s)] starting lab hosts ...", flush=True)
+                    start_hosts(names)
+                    if args.load_image:
+                        print(f"[{n} host(s)] prepare: docker_engine only, then docker load {args.load_image} ...",
+                              flush=True)
+                        run_playbook(ROOT / "benchmarks" / "prepare_docker.yml", inv, extra)
+                        load_images(names, args.load_image)
+                    print(f"[{n} host(s)] first converge ...", flush=True)
+                    converge = run_playbook(Path(args.playbook), inv, extra)[0]
                 print(f"[{n} host(s)] no-op re-run ...", flush=True)
                 rerun, result = run_playbook(Path(args.playbook), inv, extra)
                 changed = {h: s.get("changed", 0) for h, s in result.get("stats", {}).items()}
@@ -229,6 +241,8 @@ def main() -> None:
         finally:
             if not args.keep:
                 remove_hosts(names)
+            elif names:
+                print(f"kept: {' '.join(names)}" + (f" (state: {args.state})" if args.state else ""), flush=True)
 
     print("\n| hosts | first converge (s) | no-op re-run (s) | floor (s) | re-run / floor |")
     print("|---:|---:|---:|---:|---:|")
