@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fleet benchmark: the site playbook on N lab hosts, against a floor playbook.
 
 For each N in --hosts (default 1,4,8) it starts N Debian 12 systemd containers (docker connection,

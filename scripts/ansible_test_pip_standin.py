@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Cache a stand-in for the pip bootstrap script that ``ansible-test --venv`` downloads.
 
 ansible-test fetches ``get-pip-<ver>.py`` from a host that this build machine cannot reach,
