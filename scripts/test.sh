@@ -61,8 +61,8 @@ stage_importer() {
   rm -rf "$out" && mkdir -p "$out"
   ansible-galaxy collection build --force --output-path "$out" >/dev/null || return 1
   printf '[galaxy-importer]\nRUN_ANSIBLE_TEST = False\nRUN_ANSIBLE_LINT = True\n' > "$out/importer.cfg"
-  GALAXY_IMPORTER_CONFIG="$out/importer.cfg" "$venv/bin/python" -m galaxy_importer.main "$out"/*.tar.gz \
-    > "$out/import.log" 2>&1
+  (cd "$out" && GALAXY_IMPORTER_CONFIG="$out/importer.cfg" "$venv/bin/python" -m galaxy_importer.main ./*.tar.gz \
+    > "$out/import.log" 2>&1)
   local rc=$?
   # The importer reports its own failures as ERROR and ansible-lint's findings as WARNING lines.
   grep -E "^(WARNING|ERROR)" "$out/import.log" >&2
