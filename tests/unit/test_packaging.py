@@ -71,7 +71,8 @@ def test_role_docs_render(role: str) -> None:
 
 
 def test_changelog_fragments_lint() -> None:
-    result = subprocess.run([str(BIN / "antsibull-changelog"), "lint"], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run([str(BIN / "antsibull-changelog"), "lint"], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
 
 
