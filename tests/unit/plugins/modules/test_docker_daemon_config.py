@@ -8,18 +8,14 @@ import stat
 import sys
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.securelab.gpu_notebook.plugins.modules import docker_daemon_config
+from ansible_collections.securelab.gpu_notebook.tests.unit.plugins.modules.utils import run_module
 
 OWNED = {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}
 
 
 def run(capsys, **args):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        docker_daemon_config.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+    return run_module(capsys, docker_daemon_config.main, args)
 
 
 @pytest.fixture

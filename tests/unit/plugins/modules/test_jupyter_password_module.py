@@ -7,20 +7,16 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _jupyter_password as jp
 from ansible_collections.securelab.gpu_notebook.plugins.modules import jupyter_password
+from ansible_collections.securelab.gpu_notebook.tests.unit.plugins.modules.utils import run_module
 from jupyter_server.auth.security import passwd, passwd_check
 
 PW = "correct horse battery staple"
 
 
 def run(capsys, **args):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        jupyter_password.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+    return run_module(capsys, jupyter_password.main, args)
 
 
 @pytest.mark.parametrize("algorithm", ["argon2", "sha256", "sha1"])

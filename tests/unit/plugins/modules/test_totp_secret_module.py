@@ -10,20 +10,16 @@ import stat
 
 import pyotp
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _totp
 from ansible_collections.securelab.gpu_notebook.plugins.modules import totp_secret
+from ansible_collections.securelab.gpu_notebook.tests.unit.plugins.modules.utils import run_module
 
 ME = pwd.getpwuid(os.getuid())
 SECRET_KEYS = ("otpauth_uri", "scratch_codes", "secret", "qr_png_base64", "qr_text")
 
 
 def run(capsys, **args):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        totp_secret.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+    return run_module(capsys, totp_secret.main, args)
 
 
 @pytest.fixture
