@@ -1,0 +1,499 @@
+#!/usr/bin/python
+# Copyright (c) securelab.gpu_notebook contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: host_state
+short_description: Read, in one round-trip, the host state a role compares with its desired state
+version_added: 0.2.0
+description:
+  - A read-only probe. It never changes the host and always reports RV(ignore:changed=false).
+  - The collection's roles call it once at their start and compare the result with what they would
+    write (template checksums, package and service states, accounts, containers). When nothing
+    differs they skip their converge tasks, so a no-op re-run costs one round-trip per role instead of
+    one per task. When anything differs, or the probe cannot tell, the role runs every task as usual.
+  - Secrets are never returned. Files are reported by metadata and SHA-1 checksum, TOTP files only as
+    valid or not, C(/etc/shadow) only as locked and expiry date. O(read_lines) returns file content:
+    give it public files only (authorized_keys).
+author:
+  - securelab.gpu_notebook maintainers (@securelab)
+options:
+  packages:
+    description: Debian package names; RV(packages) maps each to its installed version or V(null).
+    type: list
+    elements: str
+    default: []
+  files:
+    description: Paths to C(lstat); RV(files) maps each to its type, mode, owner and (regular files) SHA-1 checksum.
+    type: list
+    elements: path
+    default: []
+  read_lines:
+    description: Public text files whose lines RV(lines) returns (at most 256 KiB each), for example authorized_keys.
+    type: list
+    elements: path
+    default: []
+  dirs:
+    description: Directories whose entry names RV(dirs) returns (V(null) when missing).
+    type: list
+    elements: path
+    default: []
+  units:
+    description: systemd units; RV(units) maps each to its load, active and unit-file state.
+    type: list
+    elements: str
+    default: []
+  accounts:
+    description: Account names; RV(accounts) gives passwd fields, lock and expiry, and how many processes run as the account.
+    type: list
+    elements: str
+    default: []
+  totp_files:
+    description:
+      - Map of a google_authenticator file path to the user who must own it. RV(totp_files) says whether
+        each is a regular file, owned by that user, mode 0400 or 0600, and parses as a valid secret file
+        (what M(securelab.gpu_notebook.totp_secret) leaves alone). The content is never returned.
+    type: dict
+    default: {}
+  commands:
+    description:
+      - Map of a name to an argv list of a read-only command (for example V([ssh, -Q, kex])). RV(commands)
+        maps each name to its C(rc), C(stdout) and C(stderr). A command that is not installed gives C(rc=127).
+    type: dict
+    default: {}
+  capabilities:
+    description: Return RV(cap_bnd), the capability bounding set of PID 1 (what the host's containers may hold).
+    type: bool
+    default: false
+  daemon_json:
+    description:
+      - Check whether Docker's daemon.json already holds O(daemon_json.keys) and none of O(daemon_json.remove),
+        with the merge rules of M(securelab.gpu_notebook.docker_daemon_config). RV(daemon_json.in_sync) is
+        V(false) when that module would change the file (or the file is unusable).
+    type: dict
+    suboptions:
+      path:
+        description: The daemon configuration file.
+        type: path
+        default: /etc/docker/daemon.json
+      keys:
+        description: As O(securelab.gpu_notebook.docker_daemon_config#module:keys).
+        type: dict
+        default: {}
+      remove:
+        description: As O(securelab.gpu_notebook.docker_daemon_config#module:remove).
+        type: list
+        elements: raw
+        default: []
+      remove_if:
+        description: As O(securelab.gpu_notebook.docker_daemon_config#module:remove_if).
+        type: dict
+        default: {}
+  containers:
+    description: Docker container names; RV(containers) gives what the notebook role compares (asked over the Docker socket).
+    type: list
+    elements: str
+    default: []
+  images:
+    description: Docker image references; RV(images) maps each to its image ID or V(null).
+    type: list
+    elements: str
+    default: []
+  docker_socket:
+    description: The Docker engine's socket, for O(containers) and O(images).
+    type: path
+    default: /run/docker.sock
+attributes:
+  check_mode:
+    support: full
+    details: The module never changes anything.
+  diff_mode:
+    support: none
+notes:
+  - Runs on Debian and Ubuntu (C(dpkg-query), C(systemctl)); the rest is the Python standard library.
+seealso:
+  - module: securelab.gpu_notebook.docker_daemon_config
+  - module: securelab.gpu_notebook.totp_secret
+"""
+
+EXAMPLES = r"""
+- name: Read what time_sync manages, in one round-trip
+  securelab.gpu_notebook.host_state:
+    packages: [chrony, systemd-timesyncd]
+    files: [/etc/chrony/chrony.conf, /etc/default/chrony]
+    units: [chrony.service]
+    capabilities: true
+  register: probe
+
+- name: Show whether chrony.conf is what the template renders
+  ansible.builtin.debug:
+    msg: "{{ probe.files['/etc/chrony/chrony.conf'].checksum == (lookup('ansible.builtin.template', 'chrony.conf.j2') | hash('sha1')) }}"
+"""
+
+RETURN = r"""
+packages:
+  description: Installed version of each package of O(packages), V(null) when not installed.
+  returned: always
+  type: dict
+  sample: {chrony: "4.3-2+deb12u1", systemd-timesyncd: null}
+files:
+  description:
+    - For each path of O(files) - C(exists), C(type) (V(file), V(directory), V(link), V(other)), C(mode) (octal
+      string), C(uid), C(gid), C(owner), C(group), C(size) and, for regular files, C(checksum) (SHA-1).
+  returned: always
+  type: dict
+  sample: {/etc/chrony/chrony.conf: {exists: true, type: file, mode: "0644", owner: root, group: root, checksum: "8c1f..."}}
+lines:
+  description: Lines of each file of O(read_lines) (without line ends), V(null) when missing.
+  returned: always
+  type: dict
+dirs:
+  description: Sorted entry names of each directory of O(dirs), V(null) when missing.
+  returned: always
+  type: dict
+units:
+  description: For each unit of O(units) - C(load_state), C(active_state), C(unit_file_state).
+  returned: always
+  type: dict
+  sample: {chrony.service: {load_state: loaded, active_state: active, unit_file_state: enabled}}
+accounts:
+  description:
+    - For each name of O(accounts) - C(exists), and when it exists C(uid), C(gid), C(home), C(shell), C(locked)
+      (password field starts with C(!)), C(expires) (days since 1970 or V(null)), C(processes) (count).
+  returned: always
+  type: dict
+passwd:
+  description: The whole passwd database, shaped like M(ansible.builtin.getent)'s C(getent_passwd) fact.
+  returned: when O(accounts) is given
+  type: dict
+totp_files:
+  description: For each path of O(totp_files) - C(exists) and C(valid).
+  returned: always
+  type: dict
+commands:
+  description: For each name of O(commands) - C(rc), C(stdout), C(stderr).
+  returned: always
+  type: dict
+cap_bnd:
+  description: PID 1's capability bounding set as an integer.
+  returned: when O(capabilities=true)
+  type: int
+daemon_json:
+  description: C(in_sync) (bool) and C(reason) (why not).
+  returned: when O(daemon_json) is given
+  type: dict
+containers:
+  description:
+    - For each name of O(containers) - C(exists), C(running), C(health), C(image) (ID), C(labels), C(memory),
+      C(nano_cpus), C(pids_limit), C(restart_policy), C(networks) (names). V(null) values when Docker does not answer.
+  returned: always
+  type: dict
+images:
+  description: Image ID of each reference of O(images), V(null) when the image is not there.
+  returned: always
+  type: dict
+docker:
+  description: Whether the Docker socket answered (only asked when O(containers) or O(images) is given).
+  returned: always
+  type: bool
+"""
+
+import grp
+import hashlib
+import http.client
+import json
+import os
+import pwd
+import socket
+import stat
+import subprocess
+import urllib.parse
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _daemon_json, _totp
+
+TOTP_MODES = (0o400, 0o600)
+MAX_LINES_BYTES = 256 * 1024
+
+
+def _run(argv):
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False,
+                              env=dict(os.environ, LC_ALL='C'))
+    except (FileNotFoundError, PermissionError) as exc:
+        return dict(rc=127, stdout='', stderr=str(exc))
+    return dict(rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
+
+
+def packages(names):
+    result = dict.fromkeys(names)
+    if not names:
+        return result
+    out = _run(['dpkg-query', '-W', '-f', '${Package}\t${db:Status-Abbrev}\t${Version}\n', '--', *names])
+    for line in out['stdout'].splitlines():
+        parts = line.split('\t')
+        if len(parts) == 3 and parts[0] in result and parts[1].startswith('ii'):
+            result[parts[0]] = parts[2]
+    return result
+
+
+def _name(lookup, ident):
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def file_info(path):
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return dict(exists=False)
+    kind = ('file' if stat.S_ISREG(st.st_mode) else 'directory' if stat.S_ISDIR(st.st_mode)
+            else 'link' if stat.S_ISLNK(st.st_mode) else 'other')
+    info = dict(exists=True, type=kind, mode='%04o' % stat.S_IMODE(st.st_mode), uid=st.st_uid, gid=st.st_gid,
+                owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid), size=st.st_size)
+    if kind == 'file':
+        digest = hashlib.sha1()
+        with open(path, 'rb') as handle:
+            for chunk in iter(lambda: handle.read(65536), b''):
+                digest.update(chunk)
+        info['checksum'] = digest.hexdigest()
+    return info
+
+
+def read_lines(path):
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(MAX_LINES_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    if len(data) > MAX_LINES_BYTES:
+        raise ValueError(f'read_lines: {path} is larger than {MAX_LINES_BYTES} bytes')
+    return data.decode('utf-8', errors='replace').splitlines()
+
+
+def dir_entries(path):
+    try:
+        return sorted(os.listdir(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def units(names):
+    result = {n: dict(load_state=None, active_state=None, unit_file_state=None) for n in names}
+    if not names:
+        return result
+    out = _run(['systemctl', 'show', '--property=Id,LoadState,ActiveState,UnitFileState', '--', *names])
+    # One block per unit, in the order asked, separated by empty lines.
+    blocks = [b for b in out['stdout'].split('\n\n') if b.strip()]
+    for name, block in zip(names, blocks):
+        props = dict(line.split('=', 1) for line in block.splitlines() if '=' in line)
+        result[name] = dict(load_state=props.get('LoadState') or None, active_state=props.get('ActiveState') or None,
+                            unit_file_state=props.get('UnitFileState') or None)
+    return result
+
+
+def _shadow():
+    entries = {}
+    try:
+        with open('/etc/shadow', encoding='utf-8') as handle:
+            for line in handle:
+                fields = line.rstrip('\n').split(':')
+                if len(fields) >= 8:
+                    entries[fields[0]] = (fields[1].startswith('!'), int(fields[7]) if fields[7].isdigit() else None)
+    except OSError:
+        pass
+    return entries
+
+
+def _process_counts():
+    counts = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                uid = os.stat('/proc/' + entry).st_uid
+            except OSError:
+                continue
+            counts[uid] = counts.get(uid, 0) + 1
+    return counts
+
+
+def accounts(names):
+    shadow, procs = _shadow(), _process_counts()
+    result = {}
+    for name in names:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            result[name] = dict(exists=False)
+            continue
+        locked, expires = shadow.get(name, (None, None))
+        result[name] = dict(exists=True, uid=entry.pw_uid, gid=entry.pw_gid, home=entry.pw_dir, shell=entry.pw_shell,
+                            locked=locked, expires=expires, processes=procs.get(entry.pw_uid, 0))
+    return result
+
+
+def passwd_db():
+    return {e.pw_name: [e.pw_passwd, str(e.pw_uid), str(e.pw_gid), e.pw_gecos, e.pw_dir, e.pw_shell]
+            for e in pwd.getpwall()}
+
+
+def totp_file(path, user):
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return dict(exists=False, valid=False)
+    try:
+        owner = pwd.getpwnam(user)
+    except KeyError:
+        return dict(exists=True, valid=False)
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != owner.pw_uid or st.st_gid != owner.pw_gid \
+            or stat.S_IMODE(st.st_mode) not in TOTP_MODES:
+        return dict(exists=True, valid=False)
+    try:
+        with open(path, encoding='utf-8') as handle:
+            _totp.parse(handle.read(65536))
+    except (OSError, UnicodeDecodeError, _totp.TotpFileError):
+        return dict(exists=True, valid=False)
+    return dict(exists=True, valid=True)
+
+
+def cap_bnd():
+    with open('/proc/1/status', encoding='ascii') as handle:
+        for line in handle:
+            if line.startswith('CapBnd:'):
+                return int(line.split()[1], 16)
+    return None
+
+
+def daemon_json(spec):
+    try:
+        with open(spec['path'], encoding='utf-8') as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        text = None
+    except OSError as exc:
+        return dict(in_sync=False, reason=str(exc))
+    try:
+        before, after, _invalid = _daemon_json.plan(text, spec['keys'], spec['remove'], spec['remove_if'])
+    except _daemon_json.DaemonJsonError as exc:
+        return dict(in_sync=False, reason=str(exc))
+    if text is None:
+        return dict(in_sync=False, reason='the file does not exist')
+    if before != after:
+        return dict(in_sync=False, reason='keys differ')
+    return dict(in_sync=True, reason='')
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__('localhost', timeout=20)
+        self._path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+def _docker_get(sock_path, url):
+    conn = _UnixHTTPConnection(sock_path)
+    try:
+        conn.request('GET', url)
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    if resp.status == 404:
+        return None
+    if resp.status != 200:
+        raise OSError(f'Docker answered {resp.status} to GET {url}')
+    return json.loads(body)
+
+
+def docker_objects(sock_path, containers, images):
+    cont = {n: dict(exists=None) for n in containers}
+    imgs = dict.fromkeys(images)
+    if not containers and not images:
+        return cont, imgs, False
+    try:
+        for name in containers:
+            data = _docker_get(sock_path, '/containers/%s/json' % urllib.parse.quote(name, safe=''))
+            if data is None:
+                cont[name] = dict(exists=False)
+                continue
+            state, host, config = data.get('State') or {}, data.get('HostConfig') or {}, data.get('Config') or {}
+            cont[name] = dict(
+                exists=True, running=bool(state.get('Running')), health=(state.get('Health') or {}).get('Status'),
+                image=data.get('Image'), labels=config.get('Labels') or {}, memory=host.get('Memory'),
+                nano_cpus=host.get('NanoCpus'), pids_limit=host.get('PidsLimit'),
+                restart_policy=(host.get('RestartPolicy') or {}).get('Name'),
+                networks=sorted(((data.get('NetworkSettings') or {}).get('Networks') or {}).keys()))
+        for ref in images:
+            data = _docker_get(sock_path, '/images/%s/json' % urllib.parse.quote(ref, safe=''))
+            imgs[ref] = data.get('Id') if data else None
+    except (OSError, ValueError):
+        return {n: dict(exists=None) for n in containers}, dict.fromkeys(images), False
+    return cont, imgs, True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            packages=dict(type='list', elements='str', default=[]),
+            files=dict(type='list', elements='path', default=[]),
+            read_lines=dict(type='list', elements='path', default=[]),
+            dirs=dict(type='list', elements='path', default=[]),
+            units=dict(type='list', elements='str', default=[]),
+            accounts=dict(type='list', elements='str', default=[]),
+            totp_files=dict(type='dict', default={}),
+            commands=dict(type='dict', default={}),
+            capabilities=dict(type='bool', default=False),
+            daemon_json=dict(type='dict', options=dict(
+                path=dict(type='path', default='/etc/docker/daemon.json'),
+                keys=dict(type='dict', default={}, no_log=False),
+                remove=dict(type='list', elements='raw', default=[]),
+                remove_if=dict(type='dict', default={}),
+            )),
+            containers=dict(type='list', elements='str', default=[]),
+            images=dict(type='list', elements='str', default=[]),
+            docker_socket=dict(type='path', default='/run/docker.sock'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    for name, argv in p['commands'].items():
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+            module.fail_json(msg=f'commands.{name}: must be a non-empty list of strings (an argv)')
+    try:
+        result = dict(
+            changed=False,
+            packages=packages(p['packages']),
+            files={path: file_info(path) for path in p['files']},
+            lines={path: read_lines(path) for path in p['read_lines']},
+            dirs={path: dir_entries(path) for path in p['dirs']},
+            units=units(p['units']),
+            accounts=accounts(p['accounts']),
+            totp_files={path: totp_file(path, user) for path, user in p['totp_files'].items()},
+            commands={name: _run(argv) for name, argv in p['commands'].items()},
+        )
+        if p['accounts']:
+            result['passwd'] = passwd_db()
+        if p['capabilities']:
+            result['cap_bnd'] = cap_bnd()
+        if p['daemon_json'] is not None:
+            result['daemon_json'] = daemon_json(p['daemon_json'])
+        result['containers'], result['images'], result['docker'] = docker_objects(
+            p['docker_socket'], p['containers'], p['images'])
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg=f'cannot read the host state: {exc}')
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
