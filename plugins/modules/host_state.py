@@ -15,7 +15,8 @@ description:
     write (template checksums, package and service states, accounts, containers). When nothing
     differs they skip their converge tasks, so a no-op re-run costs one round-trip per role instead of
     one per task. When anything differs, or the probe cannot tell, the role runs every task as usual.
-  - Secrets are never returned. Files are reported by metadata and SHA-1 checksum, TOTP files only as
+  - Secrets are never returned, except the password hashes of O(jupyter_configs) (put C(no_log) on the task
+    that asks for them). Files are reported by metadata and SHA-1 checksum, TOTP files only as
     valid or not, C(/etc/shadow) only as locked and expiry date. O(read_lines) returns file content:
     give it public files only (authorized_keys).
 author:
@@ -102,8 +103,21 @@ options:
     type: list
     elements: str
     default: []
+  networks:
+    description: Docker network names; RV(networks) gives whether each exists and its driver, IPv6 and labels.
+    type: list
+    elements: str
+    default: []
+  jupyter_configs:
+    description:
+      - Jupyter JSON config files; RV(jupyter_configs) gives, for each, the password hashes it holds, so the
+        notebook role can check on the controller whether the hash still verifies the password.
+      - "B(The result holds password hashes): use it only on a task with C(no_log: true)."
+    type: list
+    elements: path
+    default: []
   docker_socket:
-    description: The Docker engine's socket, for O(containers) and O(images).
+    description: The Docker engine's socket, for O(containers), O(images) and O(networks).
     type: path
     default: /run/docker.sock
 attributes:
@@ -188,15 +202,31 @@ daemon_json:
 containers:
   description:
     - For each name of O(containers) - C(exists), C(running), C(health), C(image) (ID), C(labels), C(memory),
-      C(nano_cpus), C(pids_limit), C(restart_policy), C(networks) (names). V(null) values when Docker does not answer.
+      C(memory_swap), C(nano_cpus), C(pids_limit), C(restart_policy), C(networks) (names). V(null) values when
+      Docker does not answer.
   returned: always
   type: dict
 images:
   description: Image ID of each reference of O(images), V(null) when the image is not there.
   returned: always
   type: dict
+networks:
+  description:
+    - For each name of O(networks) - C(exists) and, when it exists, C(driver), C(enable_ipv6), C(internal), C(labels).
+      C(exists=null) when Docker does not answer.
+  returned: always
+  type: dict
+  sample: {securelab-nb-alice: {exists: true, driver: bridge, enable_ipv6: false, internal: false, labels: {}}}
+jupyter_configs:
+  description:
+    - For each path of O(jupyter_configs) - C(exists), C(valid) (parses as a Jupyter JSON config) and C(hashes),
+      a map of C(Section.key) (C(PasswordIdentityProvider.hashed_password), C(IdentityProvider.hashed_password),
+      C(ServerApp.password), C(NotebookApp.password)) to the hash found there.
+    - Secret material (password hashes).
+  returned: always
+  type: dict
 docker:
-  description: Whether the Docker socket answered (only asked when O(containers) or O(images) is given).
+  description: Whether the Docker socket answered (only asked when O(containers), O(images) or O(networks) is given).
   returned: always
   type: bool
 """
@@ -213,10 +243,11 @@ import subprocess
 import urllib.parse
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _daemon_json, _totp
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _daemon_json, _jupyter_password, _totp
 
 TOTP_MODES = (0o400, 0o600)
 MAX_LINES_BYTES = 256 * 1024
+MAX_JUPYTER_CONFIG_BYTES = 1024 * 1024
 
 
 def _run(argv):
@@ -362,6 +393,26 @@ def totp_file(path, user):
     return dict(exists=True, valid=True)
 
 
+def jupyter_config(path):
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(MAX_JUPYTER_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        return dict(exists=False, valid=False, hashes={})
+    try:
+        if len(data) > MAX_JUPYTER_CONFIG_BYTES:
+            raise ValueError('too large')
+        config = _jupyter_password.parse_config(data.decode('utf-8'))
+    except ValueError:  # UnicodeDecodeError and json.JSONDecodeError are ValueErrors
+        return dict(exists=True, valid=False, hashes={})
+    hashes = {}
+    for section, key in _jupyter_password.ALL_KEYS:
+        value = config.get(section, {}).get(key)
+        if value is not None:
+            hashes[f'{section}.{key}'] = value
+    return dict(exists=True, valid=True, hashes=hashes)
+
+
 def cap_bnd():
     with open('/proc/1/status', encoding='ascii') as handle:
         for line in handle:
@@ -416,11 +467,12 @@ def _docker_get(sock_path, url):
     return json.loads(body)
 
 
-def docker_objects(sock_path, containers, images):
+def docker_objects(sock_path, containers, images, networks=()):
     cont = {n: dict(exists=None) for n in containers}
     imgs = dict.fromkeys(images)
-    if not containers and not images:
-        return cont, imgs, False
+    nets = {n: dict(exists=None) for n in networks}
+    if not containers and not images and not networks:
+        return cont, imgs, nets, False
     try:
         for name in containers:
             data = _docker_get(sock_path, '/containers/%s/json' % urllib.parse.quote(name, safe=''))
@@ -431,15 +483,24 @@ def docker_objects(sock_path, containers, images):
             cont[name] = dict(
                 exists=True, running=bool(state.get('Running')), health=(state.get('Health') or {}).get('Status'),
                 image=data.get('Image'), labels=config.get('Labels') or {}, memory=host.get('Memory'),
-                nano_cpus=host.get('NanoCpus'), pids_limit=host.get('PidsLimit'),
+                memory_swap=host.get('MemorySwap'), nano_cpus=host.get('NanoCpus'), pids_limit=host.get('PidsLimit'),
                 restart_policy=(host.get('RestartPolicy') or {}).get('Name'),
                 networks=sorted(((data.get('NetworkSettings') or {}).get('Networks') or {}).keys()))
         for ref in images:
             data = _docker_get(sock_path, '/images/%s/json' % urllib.parse.quote(ref, safe=''))
             imgs[ref] = data.get('Id') if data else None
+        for name in networks:
+            data = _docker_get(sock_path, '/networks/%s' % urllib.parse.quote(name, safe=''))
+            # The API also finds a network by ID prefix or another spelling: only the exact name counts.
+            if data is None or data.get('Name') != name:
+                nets[name] = dict(exists=False)
+                continue
+            nets[name] = dict(exists=True, driver=data.get('Driver'), enable_ipv6=bool(data.get('EnableIPv6')),
+                              internal=bool(data.get('Internal')), labels=data.get('Labels') or {})
     except (OSError, ValueError):
-        return {n: dict(exists=None) for n in containers}, dict.fromkeys(images), False
-    return cont, imgs, True
+        return ({n: dict(exists=None) for n in containers}, dict.fromkeys(images),
+                {n: dict(exists=None) for n in networks}, False)
+    return cont, imgs, nets, True
 
 
 def main():
@@ -462,6 +523,8 @@ def main():
             )),
             containers=dict(type='list', elements='str', default=[]),
             images=dict(type='list', elements='str', default=[]),
+            networks=dict(type='list', elements='str', default=[]),
+            jupyter_configs=dict(type='list', elements='path', default=[]),
             docker_socket=dict(type='path', default='/run/docker.sock'),
         ),
         supports_check_mode=True,
@@ -481,6 +544,7 @@ def main():
             accounts=accounts(p['accounts']),
             totp_files={path: totp_file(path, user) for path, user in p['totp_files'].items()},
             commands={name: _run(argv) for name, argv in p['commands'].items()},
+            jupyter_configs={path: jupyter_config(path) for path in p['jupyter_configs']},
         )
         if p['accounts']:
             result['passwd'] = passwd_db()
@@ -488,8 +552,8 @@ def main():
             result['cap_bnd'] = cap_bnd()
         if p['daemon_json'] is not None:
             result['daemon_json'] = daemon_json(p['daemon_json'])
-        result['containers'], result['images'], result['docker'] = docker_objects(
-            p['docker_socket'], p['containers'], p['images'])
+        result['containers'], result['images'], result['networks'], result['docker'] = docker_objects(
+            p['docker_socket'], p['containers'], p['images'], p['networks'])
     except (OSError, ValueError) as exc:
         module.fail_json(msg=f'cannot read the host state: {exc}')
     module.exit_json(**result)
