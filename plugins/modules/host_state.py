@@ -48,7 +48,8 @@ options:
     elements: str
     default: []
   accounts:
-    description: Account names; RV(accounts) gives passwd fields, lock and expiry, and how many processes run as the account.
+    description:
+      - Account names; RV(accounts) gives passwd fields, lock and expiry, and how many processes run as the account.
     type: list
     elements: str
     default: []
@@ -94,7 +95,8 @@ options:
         type: dict
         default: {}
   containers:
-    description: Docker container names; RV(containers) gives what the notebook role compares (asked over the Docker socket).
+    description:
+      - Docker container names; RV(containers) gives what the notebook role compares (asked over the Docker socket).
     type: list
     elements: str
     default: []
@@ -144,7 +146,9 @@ EXAMPLES = r"""
 
 - name: Show whether chrony.conf is what the template renders
   ansible.builtin.debug:
-    msg: "{{ probe.files['/etc/chrony/chrony.conf'].checksum == (lookup('ansible.builtin.template', 'chrony.conf.j2') | hash('sha1')) }}"
+    msg: >-
+      {{ probe.files['/etc/chrony/chrony.conf']
+         | securelab.gpu_notebook.file_differs(lookup('ansible.builtin.template', 'chrony.conf.j2'), mode='0644') }}
 """
 
 RETURN = r"""
@@ -159,7 +163,8 @@ files:
       string), C(uid), C(gid), C(owner), C(group), C(size) and, for regular files, C(checksum) (SHA-1).
   returned: always
   type: dict
-  sample: {/etc/chrony/chrony.conf: {exists: true, type: file, mode: "0644", owner: root, group: root, checksum: "8c1f..."}}
+  sample:
+    /etc/chrony/chrony.conf: {exists: true, type: file, mode: "0644", owner: root, group: root, checksum: "8c1f..."}
 lines:
   description: Lines of each file of O(read_lines) (without line ends), V(null) when missing.
   returned: always
@@ -285,10 +290,10 @@ def file_info(path):
         return dict(exists=False)
     kind = ('file' if stat.S_ISREG(st.st_mode) else 'directory' if stat.S_ISDIR(st.st_mode)
             else 'link' if stat.S_ISLNK(st.st_mode) else 'other')
-    info = dict(exists=True, type=kind, mode='%04o' % stat.S_IMODE(st.st_mode), uid=st.st_uid, gid=st.st_gid,
+    info = dict(exists=True, type=kind, mode=f'{stat.S_IMODE(st.st_mode):04o}', uid=st.st_uid, gid=st.st_gid,
                 owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid), size=st.st_size)
     if kind == 'file':
-        digest = hashlib.sha1()
+        digest = hashlib.sha1()  # noqa: S324 - a file checksum (what the template module compares), not security
         with open(path, 'rb') as handle:
             for chunk in iter(lambda: handle.read(65536), b''):
                 digest.update(chunk)
@@ -321,7 +326,7 @@ def units(names):
     out = _run(['systemctl', 'show', '--property=Id,LoadState,ActiveState,UnitFileState', '--', *names])
     # One block per unit, in the order asked, separated by empty lines.
     blocks = [b for b in out['stdout'].split('\n\n') if b.strip()]
-    for name, block in zip(names, blocks):
+    for name, block in zip(names, blocks):  # noqa: B905 - fewer blocks only when systemctl failed
         props = dict(line.split('=', 1) for line in block.splitlines() if '=' in line)
         result[name] = dict(load_state=props.get('LoadState') or None, active_state=props.get('ActiveState') or None,
                             unit_file_state=props.get('UnitFileState') or None)
@@ -475,7 +480,7 @@ def docker_objects(sock_path, containers, images, networks=()):
         return cont, imgs, nets, False
     try:
         for name in containers:
-            data = _docker_get(sock_path, '/containers/%s/json' % urllib.parse.quote(name, safe=''))
+            data = _docker_get(sock_path, '/containers/{}/json'.format(urllib.parse.quote(name, safe='')))
             if data is None:
                 cont[name] = dict(exists=False)
                 continue
@@ -487,10 +492,10 @@ def docker_objects(sock_path, containers, images, networks=()):
                 restart_policy=(host.get('RestartPolicy') or {}).get('Name'),
                 networks=sorted(((data.get('NetworkSettings') or {}).get('Networks') or {}).keys()))
         for ref in images:
-            data = _docker_get(sock_path, '/images/%s/json' % urllib.parse.quote(ref, safe=''))
+            data = _docker_get(sock_path, '/images/{}/json'.format(urllib.parse.quote(ref, safe='')))
             imgs[ref] = data.get('Id') if data else None
         for name in networks:
-            data = _docker_get(sock_path, '/networks/%s' % urllib.parse.quote(name, safe=''))
+            data = _docker_get(sock_path, '/networks/{}'.format(urllib.parse.quote(name, safe='')))
             # The API also finds a network by ID prefix or another spelling: only the exact name counts.
             if data is None or data.get('Name') != name:
                 nets[name] = dict(exists=False)

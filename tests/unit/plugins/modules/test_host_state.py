@@ -1,0 +1,166 @@
+"""host_state as Ansible runs it, on this machine: real files, dpkg, /proc, /etc/shadow, the Docker socket."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import shutil
+
+import pytest
+from ansible_collections.securelab.gpu_notebook.plugins.filter.state import file_differs
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _totp
+from ansible_collections.securelab.gpu_notebook.plugins.modules import host_state
+from ansible_collections.securelab.gpu_notebook.tests.unit.plugins.modules.utils import run_module
+
+ME = pwd.getpwuid(os.getuid()).pw_name
+
+
+def run(capsys, **args):
+    return run_module(capsys, host_state.main, args)
+
+
+def test_files_report_type_mode_owner_and_sha1(capsys, tmp_path):
+    conf = tmp_path / "a.conf"
+    conf.write_text("server ntp.lab\n")
+    conf.chmod(0o640)
+    (tmp_path / "link").symlink_to(conf)
+    res = run(capsys, files=[str(conf), str(tmp_path), str(tmp_path / "link"), str(tmp_path / "missing")])
+    assert res["rc"] == 0 and res["changed"] is False
+    files = res["files"]
+    assert files[str(conf)] == {
+        "exists": True, "type": "file", "mode": "0640", "uid": os.getuid(), "gid": os.getgid(), "owner": ME,
+        "group": files[str(conf)]["group"], "size": 15,
+        "checksum": hashlib.sha1(b"server ntp.lab\n").hexdigest()}  # noqa: S324
+    assert files[str(tmp_path)]["type"] == "directory" and "checksum" not in files[str(tmp_path)]
+    assert files[str(tmp_path / "link")]["type"] == "link"  # lstat: a link is never followed
+    assert files[str(tmp_path / "missing")] == {"exists": False}
+
+
+def test_file_differs_agrees_with_the_probe(tmp_path):
+    conf = tmp_path / "chrony.conf"
+    conf.write_text("makestep 1.0 3\n")
+    conf.chmod(0o644)
+    info = host_state.file_info(str(conf))
+    assert file_differs(info, "makestep 1.0 3\n", mode="0644", owner=ME) is False
+    assert file_differs(info, "makestep 1.0 3", mode="0644") is True  # one byte less
+    assert file_differs(info, "makestep 1.0 3\n", mode="0600") is True
+    assert file_differs(info, None, owner="nobody") is True
+    assert file_differs(info, kind="directory") is True
+    assert file_differs(info, kind="absent") is True
+    assert file_differs(host_state.file_info(str(tmp_path / "gone")), kind="absent") is False
+    assert file_differs(host_state.file_info(str(tmp_path)), mode=f"{tmp_path.stat().st_mode & 0o7777:04o}",
+                        kind="directory") is False
+    # No probe result (fast path off, or the path was not asked for): always "differs".
+    assert file_differs("", "x") is True and file_differs(None) is True
+
+
+def test_file_differs_refuses_nonsense():
+    from ansible.errors import AnsibleFilterError
+    with pytest.raises(AnsibleFilterError, match="kind"):
+        file_differs({"exists": True}, kind="fifo")
+    with pytest.raises(AnsibleFilterError, match="files"):
+        file_differs(["not", "a", "dict"])
+
+
+def test_lines_and_dirs(capsys, tmp_path):
+    keys = tmp_path / "authorized_keys"
+    keys.write_text("ssh-ed25519 AAAA one\nssh-ed25519 BBBB two\n")
+    (tmp_path / "sub").mkdir()
+    res = run(capsys, read_lines=[str(keys), str(tmp_path / "nope")], dirs=[str(tmp_path), str(tmp_path / "nope")])
+    assert res["lines"] == {str(keys): ["ssh-ed25519 AAAA one", "ssh-ed25519 BBBB two"], str(tmp_path / "nope"): None}
+    assert res["dirs"] == {str(tmp_path): ["authorized_keys", "sub"], str(tmp_path / "nope"): None}
+
+
+def test_read_lines_refuses_big_files(capsys, tmp_path):
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * (host_state.MAX_LINES_BYTES + 1))
+    res = run(capsys, read_lines=[str(big)])
+    assert res["rc"] == 1 and "larger than" in res["msg"]
+
+
+def test_packages_from_dpkg(capsys):
+    if not shutil.which("dpkg-query"):
+        pytest.skip("not a Debian machine")
+    res = run(capsys, packages=["bash", "securelab-no-such-package"])
+    assert res["packages"]["securelab-no-such-package"] is None
+    assert res["packages"]["bash"] and res["packages"]["bash"][0].isdigit()
+
+
+def test_accounts_and_passwd(capsys):
+    res = run(capsys, accounts=["root", "securelab-nobody-here"])
+    root = res["accounts"]["root"]
+    assert root["exists"] is True and root["uid"] == 0 and root["home"] == "/root"
+    assert root["processes"] >= 1  # at least this test
+    assert res["accounts"]["securelab-nobody-here"] == {"exists": False}
+    assert res["passwd"]["root"][1:3] == ["0", "0"]
+    assert "locked" in root and "x" not in json.dumps(root.get("locked"))  # a bool or null, never the hash
+
+
+def test_totp_files_only_say_valid(capsys, tmp_path):
+    content = _totp.render(_totp.generate_secret(), _totp.generate_scratch_codes(5))
+    good, loose, corrupt = tmp_path / "good", tmp_path / "loose", tmp_path / "corrupt"
+    for path in (good, loose):
+        path.write_text(content)
+    corrupt.write_text("not a secret\n")
+    good.chmod(0o400)
+    loose.chmod(0o644)
+    corrupt.chmod(0o400)
+    (tmp_path / "link").symlink_to(good)
+    res = run(capsys, totp_files={str(p): ME for p in (good, loose, corrupt, tmp_path / "link", tmp_path / "gone")})
+    assert {os.path.basename(k): v["valid"] for k, v in res["totp_files"].items()} == {
+        "good": True, "loose": False, "corrupt": False, "link": False, "gone": False}
+    assert _totp.parse(content)["secret"] not in json.dumps(res)
+
+
+def test_commands(capsys):
+    res = run(capsys, commands={"echo": ["echo", "hi"], "missing": ["securelab-no-such-command"]})
+    assert res["commands"]["echo"] == {"rc": 0, "stdout": "hi\n", "stderr": ""}
+    assert res["commands"]["missing"]["rc"] == 127
+    res = run(capsys, commands={"bad": "echo hi"})
+    assert res["rc"] == 1 and "commands.bad" in res["msg"]
+
+
+def test_capabilities(capsys):
+    res = run(capsys, capabilities=True)
+    assert isinstance(res["cap_bnd"], int) and res["cap_bnd"] >= 0
+
+
+def test_daemon_json_in_sync_follows_the_merge_rules(capsys, tmp_path):
+    path = tmp_path / "daemon.json"
+    spec = {"path": str(path), "keys": {"log-opts": {"max-size": "10m"}}, "remove": ["default-runtime"]}
+    assert run(capsys, daemon_json=spec)["daemon_json"] == {"in_sync": False, "reason": "the file does not exist"}
+    path.write_text('{"registry-mirrors": ["https://m.lab"], "log-opts": {"max-size": "10m", "labels": "x"}}')
+    assert run(capsys, daemon_json=spec)["daemon_json"]["in_sync"] is True  # other keys are not ours
+    path.write_text('{"log-opts": {"max-size": "20m"}}')
+    assert run(capsys, daemon_json=spec)["daemon_json"] == {"in_sync": False, "reason": "keys differ"}
+    path.write_text('{"log-opts": {"max-size": "10m"}, "default-runtime": "nvidia"}')
+    assert run(capsys, daemon_json=spec)["daemon_json"]["in_sync"] is False
+    path.write_text("{not json")
+    res = run(capsys, daemon_json=spec)["daemon_json"]
+    assert res["in_sync"] is False and "JSON" in res["reason"]
+
+
+def test_docker_objects_without_an_engine(capsys, tmp_path):
+    res = run(capsys, containers=["c"], images=["i:1"], docker_socket=str(tmp_path / "no.sock"))
+    assert res["docker"] is False and res["containers"] == {"c": {"exists": None}} and res["images"] == {"i:1": None}
+
+
+@pytest.mark.skipif(not os.path.exists("/run/docker.sock") and not os.path.exists("/var/run/docker.sock"),
+                    reason="no Docker engine on this machine")
+def test_docker_objects_from_the_real_engine(capsys):
+    sock = "/run/docker.sock" if os.path.exists("/run/docker.sock") else "/var/run/docker.sock"
+    res = run(capsys, containers=["securelab-no-such-container"], images=["securelab/no-such-image:0"],
+              docker_socket=sock)
+    assert res["docker"] is True
+    assert res["containers"] == {"securelab-no-such-container": {"exists": False}}
+    assert res["images"] == {"securelab/no-such-image:0": None}
+    # An image the bootstrap built: the same ID as the Docker CLI reports.
+    import subprocess
+    cli = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", "securelab/debian-base:12"],
+                         capture_output=True, text=True, check=False)
+    if cli.returncode != 0:
+        pytest.skip("securelab/debian-base:12 is not built on this machine")
+    res = run(capsys, images=["securelab/debian-base:12"], docker_socket=sock)
+    assert res["images"] == {"securelab/debian-base:12": cli.stdout.strip()}
