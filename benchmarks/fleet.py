@@ -154,6 +154,34 @@ def task_costs(result: dict) -> dict[str, float]:
     return costs
 
 
+CONTROLLER_ACTIONS = {"set_fact", "assert", "debug", "fail", "include_tasks", "include_role", "import_tasks",
+                      "meta", "validate_argument_spec", "ansible.builtin.set_fact", "ansible.builtin.assert",
+                      "ansible.builtin.debug", "ansible.builtin.fail", "ansible.builtin.include_tasks",
+                      "ansible.builtin.include_role", "ansible.builtin.meta", "ansible.builtin.validate_argument_spec"}
+
+
+def host_work(result: dict) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """Per role: tasks that ran on a host (not skipped, not controller-only), summed over hosts; and the
+    fast path's drift reasons (the roles' __<role>_drift facts) that made a role converge."""
+    remote: dict[str, int] = defaultdict(int)
+    drift: dict[str, set[str]] = defaultdict(set)
+    for play in result.get("plays", []):
+        for task in play.get("tasks", []):
+            name = task["task"]["name"]
+            role = name.split(" : ", 1)[0].rsplit(".", 1)[-1] if " : " in name else "(play)"
+            for res in task.get("hosts", {}).values():
+                facts = res.get("ansible_facts") or {}
+                for key, value in facts.items():
+                    if key.endswith("_drift") and isinstance(value, list):
+                        drift[role].update(str(v) for v in value)
+                if res.get("skipped") or res.get("action") in CONTROLLER_ACTIONS:
+                    continue
+                if res.get("results") and all(r.get("skipped") for r in res["results"]):
+                    continue
+                remote[role] += 1
+    return remote, drift
+
+
 def write_inventory(path: Path, names: list[str], vars_file: Path | None) -> None:
     lines = ["[gpu_notebook_hosts]", *names, "", "[gpu_notebook_hosts:vars]",
              "ansible_connection=community.docker.docker", "ansible_python_interpreter=/usr/bin/python3"]
@@ -195,6 +223,7 @@ def main() -> None:
     archive = "" if args.image in args.load_image else str(image_archive(args.image))
     rows = []
     tops: dict[int, list[tuple[str, float]]] = {}
+    works: dict[int, tuple[dict[str, int], dict[str, set[str]]]] = {}
     for n in [int(x) for x in args.hosts.split(",")]:
         names: list[str] = []
         try:
@@ -233,6 +262,8 @@ def main() -> None:
             if args.save_json:
                 Path(args.save_json).mkdir(parents=True, exist_ok=True)
                 (Path(args.save_json) / f"rerun-{n}.json").write_text(json.dumps(result))
+            remote, drift = host_work(result)
+            works[n] = (remote, drift)
             rows.append((n, converge, rerun, floor_s))
             tops[n] = sorted(task_costs(result).items(), key=lambda kv: -kv[1])[: args.top]
             print(f"[{n} host(s)] converge {converge:.1f} s, re-run {rerun:.1f} s, floor {floor_s:.1f} s",
@@ -247,6 +278,13 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|")
     for n, converge, rerun, floor_s in rows:
         print(f"| {n} | {converge:.1f} | {rerun:.1f} | {floor_s:.1f} | {rerun / floor_s:.2f}x |")
+    for n, (remote, drift) in works.items():
+        total = sum(remote.values())
+        print(f"\nRemote tasks of the no-op re-run on {n} host(s): {total / n:.1f} per host "
+              f"({', '.join(f'{role} {count / n:.1f}' for role, count in sorted(remote.items())) or 'none'})")
+        for role, reasons in sorted(drift.items()):
+            if reasons:
+                print(f"  {role} took its converge path: {'; '.join(sorted(reasons))}")
     for n, top in tops.items():
         print(f"\nCostliest tasks of the no-op re-run on {n} host(s) (wall s, slowest host):")
         for name, seconds in top:
