@@ -17,7 +17,7 @@ description:
     one per task. When anything differs, or the probe cannot tell, the role runs every task as usual.
   - Secrets are never returned, except the password hashes of O(jupyter_configs) (put C(no_log) on the task
     that asks for them). Files are reported by metadata and SHA-1 checksum, TOTP files only as
-    valid or not, C(/etc/shadow) only as locked and expiry date. O(read_lines) returns file content:
+    valid or not, C(/etc/shadow) only as locked and expiry date. O(read_lines) returns file content -
     give it public files only (authorized_keys).
 author:
   - securelab.gpu_notebook maintainers (@securelab)
@@ -73,7 +73,7 @@ options:
   daemon_json:
     description:
       - Check whether Docker's daemon.json already holds O(daemon_json.keys) and none of O(daemon_json.remove),
-        with the merge rules of M(securelab.gpu_notebook.docker_daemon_config). RV(daemon_json.in_sync) is
+        with the merge rules of M(securelab.gpu_notebook.docker_daemon_config). RV(daemon_json) C(in_sync) is
         V(false) when that module would change the file (or the file is unusable).
     type: dict
     suboptions:
@@ -122,12 +122,16 @@ options:
     description: The Docker engine's socket, for O(containers), O(images) and O(networks).
     type: path
     default: /run/docker.sock
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: The module never changes anything.
   diff_mode:
     support: none
+  platform:
+    platforms: debian
 notes:
   - Runs on Debian and Ubuntu (C(dpkg-query), C(systemctl)); the rest is the Python standard library.
 seealso:
