@@ -164,3 +164,36 @@ def test_docker_objects_from_the_real_engine(capsys):
         pytest.skip("securelab/debian-base:12 is not built on this machine")
     res = run(capsys, images=["securelab/debian-base:12"], docker_socket=sock)
     assert res["images"] == {"securelab/debian-base:12": cli.stdout.strip()}
+
+
+def test_jupyter_configs_return_only_the_hashes(capsys, tmp_path):
+    server = tmp_path / "jupyter_server_config.json"
+    server.write_text(json.dumps({"PasswordIdentityProvider": {"hashed_password": "argon2:$argon2id$x"},
+                                  "ServerApp": {"port_retries": 7}}))
+    legacy = tmp_path / "jupyter_notebook_config.json"
+    legacy.write_text(json.dumps({"NotebookApp": {"password": "sha256:salt:hex"}}))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    paths = [str(server), str(legacy), str(broken), str(tmp_path / "missing.json")]
+    res = run(capsys, jupyter_configs=paths)["jupyter_configs"]
+    assert res[str(server)] == {"exists": True, "valid": True,
+                                "hashes": {"PasswordIdentityProvider.hashed_password": "argon2:$argon2id$x"}}
+    assert res[str(legacy)]["hashes"] == {"NotebookApp.password": "sha256:salt:hex"}
+    assert res[str(broken)] == {"exists": True, "valid": False, "hashes": {}}
+    assert res[str(tmp_path / "missing.json")] == {"exists": False, "valid": False, "hashes": {}}
+    assert "port_retries" not in json.dumps(res)  # only the hashes, not the rest of the config
+
+
+def test_networks_without_an_engine(capsys, tmp_path):
+    res = run(capsys, networks=["securelab-nb-alice"], docker_socket=str(tmp_path / "no.sock"))
+    assert res["docker"] is False and res["networks"] == {"securelab-nb-alice": {"exists": None}}
+
+
+@pytest.mark.skipif(not os.path.exists("/run/docker.sock") and not os.path.exists("/var/run/docker.sock"),
+                    reason="no Docker engine on this machine")
+def test_networks_from_the_real_engine(capsys):
+    sock = "/run/docker.sock" if os.path.exists("/run/docker.sock") else "/var/run/docker.sock"
+    res = run(capsys, networks=["bridge", "securelab-no-such-network"], docker_socket=sock)
+    assert res["docker"] is True
+    assert res["networks"]["securelab-no-such-network"] == {"exists": False}
+    assert res["networks"]["bridge"]["exists"] is True and res["networks"]["bridge"]["driver"] == "bridge"
