@@ -66,6 +66,14 @@ options:
         maps each name to its C(rc), C(stdout) and C(stderr). A command that is not installed gives C(rc=127).
     type: dict
     default: {}
+  facts:
+    description:
+      - Also set a few facts, cheaper than M(ansible.builtin.setup) with C(gather_subset=min) - C(env) (the
+        environment of the module, as C(setup) reports it; over SSH it holds C(SSH_CLIENT)), C(getent_passwd)
+        (the passwd database, shaped as M(ansible.builtin.getent) sets it) and, on Debian and Ubuntu,
+        C(distribution) and C(distribution_release) from C(/etc/os-release).
+    type: bool
+    default: false
   capabilities:
     description: Return RV(cap_bnd), the capability bounding set of PID 1 (what the host's containers may hold).
     type: bool
@@ -199,6 +207,10 @@ totp_files:
 commands:
   description: For each name of O(commands) - C(rc), C(stdout), C(stderr).
   returned: always
+  type: dict
+ansible_facts:
+  description: C(env), C(getent_passwd) and, on Debian and Ubuntu, C(distribution) and C(distribution_release).
+  returned: when O(facts=true)
   type: dict
 cap_bnd:
   description: PID 1's capability bounding set as an integer.
@@ -422,6 +434,23 @@ def jupyter_config(path):
     return dict(exists=True, valid=True, hashes=hashes)
 
 
+def os_release():
+    """distribution and distribution_release as setup names them, for the distributions the roles support."""
+    fields = {}
+    try:
+        with open('/etc/os-release', encoding='utf-8') as handle:
+            for line in handle:
+                key, sep, value = line.strip().partition('=')
+                if sep:
+                    fields[key] = value.strip('"\'')
+    except OSError:
+        return {}
+    names = {'debian': 'Debian', 'ubuntu': 'Ubuntu'}
+    if fields.get('ID') not in names or not fields.get('VERSION_CODENAME'):
+        return {}
+    return dict(distribution=names[fields['ID']], distribution_release=fields['VERSION_CODENAME'])
+
+
 def cap_bnd():
     with open('/proc/1/status', encoding='ascii') as handle:
         for line in handle:
@@ -523,6 +552,7 @@ def main():
             accounts=dict(type='list', elements='str', default=[]),
             totp_files=dict(type='dict', default={}),
             commands=dict(type='dict', default={}),
+            facts=dict(type='bool', default=False),
             capabilities=dict(type='bool', default=False),
             daemon_json=dict(type='dict', options=dict(
                 path=dict(type='path', default='/etc/docker/daemon.json'),
@@ -557,6 +587,8 @@ def main():
         )
         if p['accounts']:
             result['passwd'] = passwd_db()
+        if p['facts']:
+            result['ansible_facts'] = dict(env=dict(os.environ), getent_passwd=passwd_db(), **os_release())
         if p['capabilities']:
             result['cap_bnd'] = cap_bnd()
         if p['daemon_json'] is not None:

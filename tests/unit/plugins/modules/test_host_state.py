@@ -197,3 +197,18 @@ def test_networks_from_the_real_engine(capsys):
     assert res["docker"] is True
     assert res["networks"]["securelab-no-such-network"] == {"exists": False}
     assert res["networks"]["bridge"]["exists"] is True and res["networks"]["bridge"]["driver"] == "bridge"
+
+
+def test_facts_like_setup_min(capsys):
+    res = run(capsys, facts=True)
+    facts = res["ansible_facts"]
+    assert facts["env"]["PATH"] == os.environ["PATH"]
+    assert facts["getent_passwd"]["root"][1:3] == ["0", "0"]
+    release = {}
+    if os.path.exists("/etc/os-release"):
+        with open("/etc/os-release", encoding="utf-8") as handle:
+            release = dict(line.strip().split("=", 1) for line in handle if "=" in line)
+    if release.get("ID") == "debian":
+        assert facts["distribution"] == "Debian"
+        assert facts["distribution_release"] == release["VERSION_CODENAME"].strip('"')
+    assert "ansible_facts" not in run(capsys)
