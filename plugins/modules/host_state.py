@@ -193,7 +193,8 @@ units:
 accounts:
   description:
     - For each name of O(accounts) - C(exists), and when it exists C(uid), C(gid), C(home), C(shell), C(locked)
-      (password field starts with C(!)), C(expires) (days since 1970 or V(null)), C(processes) (count).
+      (password field starts with C(!)), C(expires) (days since 1970 or V(null)), C(processes) (how many
+      processes run with that effective UID, as C(pgrep -u) counts them).
   returned: always
   type: dict
 passwd:
@@ -363,14 +364,24 @@ def _shadow():
 
 
 def _process_counts():
+    """Processes per effective UID, as pgrep -u counts them.
+
+    The owner of /proc/<pid> is not enough: a non-dumpable process (an sshd session) shows as root there,
+    so the Uid line of /proc/<pid>/status (real, effective, saved, filesystem) is read instead.
+    """
     counts = {}
     for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                uid = os.stat('/proc/' + entry).st_uid
-            except OSError:
-                continue
-            counts[uid] = counts.get(uid, 0) + 1
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/status', encoding='ascii', errors='replace') as handle:
+                for line in handle:
+                    if line.startswith('Uid:'):
+                        uid = int(line.split()[2])
+                        counts[uid] = counts.get(uid, 0) + 1
+                        break
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
     return counts
 
 
@@ -585,10 +596,11 @@ def main():
             commands={name: _run(argv) for name, argv in p['commands'].items()},
             jupyter_configs={path: jupyter_config(path) for path in p['jupyter_configs']},
         )
+        passwd = passwd_db() if p['accounts'] or p['facts'] else None
         if p['accounts']:
-            result['passwd'] = passwd_db()
+            result['passwd'] = passwd
         if p['facts']:
-            result['ansible_facts'] = dict(env=dict(os.environ), getent_passwd=passwd_db(), **os_release())
+            result['ansible_facts'] = dict(env=dict(os.environ), getent_passwd=passwd, **os_release())
         if p['capabilities']:
             result['cap_bnd'] = cap_bnd()
         if p['daemon_json'] is not None:

@@ -7,6 +7,7 @@ import json
 import os
 import pwd
 import shutil
+import subprocess
 
 import pytest
 from ansible_collections.securelab.gpu_notebook.plugins.filter.state import file_differs
@@ -93,6 +94,10 @@ def test_accounts_and_passwd(capsys):
     root = res["accounts"]["root"]
     assert root["exists"] is True and root["uid"] == 0 and root["home"] == "/root"
     assert root["processes"] >= 1  # at least this test
+    me = run(capsys, accounts=[ME])["accounts"][ME]
+    if shutil.which("pgrep"):  # the same count as pgrep -u (effective UID), give or take a process in flight
+        pgrep = subprocess.run(["pgrep", "-c", "-u", str(os.getuid())], capture_output=True, text=True, check=False)
+        assert abs(me["processes"] - int(pgrep.stdout.strip() or 0)) <= 3
     assert res["accounts"]["securelab-nobody-here"] == {"exists": False}
     assert res["passwd"]["root"][1:3] == ["0", "0"]
     assert "locked" in root and "x" not in json.dumps(root.get("locked"))  # a bool or null, never the hash
@@ -157,7 +162,6 @@ def test_docker_objects_from_the_real_engine(capsys):
     assert res["containers"] == {"securelab-no-such-container": {"exists": False}}
     assert res["images"] == {"securelab/no-such-image:0": None}
     # An image the bootstrap built: the same ID as the Docker CLI reports.
-    import subprocess
     cli = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", "securelab/debian-base:12"],
                          capture_output=True, text=True, check=False)
     if cli.returncode != 0:
