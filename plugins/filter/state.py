@@ -1,10 +1,15 @@
 # Copyright: securelab maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filter ``securelab.gpu_notebook.file_differs``: compare a host_state file entry with the desired file.
+"""Filters of the roles' fast path (tasks/probe.yml).
 
-Documentation: ``file_differs.yml`` next to this file (ansible-doc -t filter).
-The roles' fast path (tasks/probe.yml) uses it to decide, on the controller, whether a file that
-the converge tasks would write is already exactly as they would write it.
+``securelab.gpu_notebook.file_differs``: compare a host_state file entry with the desired file, i.e.
+decide on the controller whether a file that the converge tasks would write is already exactly as they
+would write it.
+
+``securelab.gpu_notebook.probe_union``: merge several host_state argument sets (one per role) into one,
+so that the site playbook reads what every role manages in a single round-trip.
+
+Documentation: ``file_differs.yml`` and ``probe_union.yml`` next to this file (ansible-doc -t filter).
 """
 
 from __future__ import annotations
@@ -46,6 +51,51 @@ def file_differs(info, content=None, mode=None, owner=None, group=None, kind="fi
     return False
 
 
+# host_state options by how two roles' values combine.
+LIST_OPTIONS = ("packages", "files", "read_lines", "dirs", "units", "accounts", "containers", "images",
+                "networks", "jupyter_configs")
+DICT_OPTIONS = ("totp_files", "commands")
+BOOL_OPTIONS = ("facts", "capabilities")
+SINGLE_OPTIONS = ("daemon_json", "docker_socket")
+
+
+def probe_union(arg_sets):
+    """One host_state argument set that reads everything each of ``arg_sets`` reads.
+
+    Lists are concatenated without duplicates (first-seen order), dicts (commands, totp_files) are merged,
+    booleans are or-ed; daemon_json and docker_socket may come from one set or be equal in all. A key used
+    twice with different values (two roles naming a command alike) is an error, never a silent pick:
+    a role would read the other role's result.
+    """
+    if isinstance(arg_sets, Mapping) or not isinstance(arg_sets, (list, tuple)):
+        raise AnsibleFilterError(f"probe_union: expects a list of host_state argument dicts, got {type(arg_sets).__name__}")
+    merged = {}
+    for index, args in enumerate(arg_sets):
+        if not isinstance(args, Mapping):
+            raise AnsibleFilterError(f"probe_union: item {index} is a {type(args).__name__}, not a dict of host_state arguments")
+        for key, value in args.items():
+            if key in LIST_OPTIONS:
+                items = merged.setdefault(key, [])
+                items.extend(v for v in value if v not in items)
+            elif key in DICT_OPTIONS:
+                target = merged.setdefault(key, {})
+                for name, entry in value.items():
+                    if name in target and target[name] != entry:
+                        raise AnsibleFilterError(f"probe_union: {key}.{name} is given twice with different values")
+                    target[name] = entry
+            elif key in BOOL_OPTIONS:
+                merged[key] = bool(merged.get(key)) or bool(value)
+            elif key in SINGLE_OPTIONS:
+                if value in (None, {}, ""):
+                    continue
+                if key in merged and merged[key] != value:
+                    raise AnsibleFilterError(f"probe_union: {key} is given twice with different values")
+                merged[key] = value
+            else:
+                raise AnsibleFilterError(f"probe_union: {key!r} is not a host_state option")
+    return merged
+
+
 class FilterModule:
     def filters(self):
-        return {"file_differs": file_differs}
+        return {"file_differs": file_differs, "probe_union": probe_union}

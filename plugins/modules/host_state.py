@@ -83,6 +83,8 @@ options:
       - Check whether Docker's daemon.json already holds O(daemon_json.keys) and none of O(daemon_json.remove),
         with the merge rules of M(securelab.gpu_notebook.docker_daemon_config). RV(daemon_json) C(in_sync) is
         V(false) when that module would change the file (or the file is unusable).
+      - This is also that module's dry run (read-only) - RV(daemon_json) C(invalid) says why the current file
+        cannot be merged into, C(problems) what dockerd would refuse in the merged result.
     type: dict
     suboptions:
       path:
@@ -218,9 +220,15 @@ cap_bnd:
   returned: when O(capabilities=true)
   type: int
 daemon_json:
-  description: C(in_sync) (bool) and C(reason) (why not).
+  description:
+    - C(in_sync) (bool) and C(reason) (why not).
+    - C(invalid) - the parse error when the current file is not a JSON object (V('') otherwise);
+      M(securelab.gpu_notebook.docker_daemon_config) then refuses unless O(securelab.gpu_notebook.docker_daemon_config#module:on_invalid=backup_and_replace).
+    - C(problems) - what dockerd would refuse in the file that module would write (the merge result; for an invalid
+      file, the merge into an empty object), the type checks of that module; V([]) when C(in_sync).
   returned: when O(daemon_json) is given
   type: dict
+  sample: {in_sync: false, reason: keys differ, invalid: '', problems: ['log-opts values must be strings']}
 containers:
   description:
     - For each name of O(containers) - C(exists), C(running), C(health), C(image) (ID), C(labels), C(memory),
@@ -476,17 +484,25 @@ def daemon_json(spec):
             text = handle.read()
     except FileNotFoundError:
         text = None
-    except OSError as exc:
-        return dict(in_sync=False, reason=str(exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        return dict(in_sync=False, reason=str(exc), invalid=f'cannot be read: {exc}', problems=[])
+    invalid = ''
     try:
         before, after, _invalid = _daemon_json.plan(text, spec['keys'], spec['remove'], spec['remove_if'])
     except _daemon_json.DaemonJsonError as exc:
-        return dict(in_sync=False, reason=str(exc))
-    if text is None:
-        return dict(in_sync=False, reason='the file does not exist')
-    if before != after:
-        return dict(in_sync=False, reason='keys differ')
-    return dict(in_sync=True, reason='')
+        invalid = str(exc)
+        # What docker_daemon_config writes with on_invalid=backup_and_replace.
+        before, after, _invalid = _daemon_json.plan(text, spec['keys'], spec['remove'], spec['remove_if'],
+                                                    replace_invalid=True)
+    if invalid:
+        reason = invalid
+    elif text is None:
+        reason = 'the file does not exist'
+    elif before != after:
+        reason = 'keys differ'
+    else:
+        return dict(in_sync=True, reason='', invalid='', problems=[])
+    return dict(in_sync=False, reason=reason, invalid=invalid, problems=_daemon_json.check(after))
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):

@@ -135,16 +135,45 @@ def test_capabilities(capsys):
 def test_daemon_json_in_sync_follows_the_merge_rules(capsys, tmp_path):
     path = tmp_path / "daemon.json"
     spec = {"path": str(path), "keys": {"log-opts": {"max-size": "10m"}}, "remove": ["default-runtime"]}
-    assert run(capsys, daemon_json=spec)["daemon_json"] == {"in_sync": False, "reason": "the file does not exist"}
+    assert run(capsys, daemon_json=spec)["daemon_json"] == {"in_sync": False, "reason": "the file does not exist",
+                                                            "invalid": "", "problems": []}
     path.write_text('{"registry-mirrors": ["https://m.lab"], "log-opts": {"max-size": "10m", "labels": "x"}}')
     assert run(capsys, daemon_json=spec)["daemon_json"]["in_sync"] is True  # other keys are not ours
     path.write_text('{"log-opts": {"max-size": "20m"}}')
-    assert run(capsys, daemon_json=spec)["daemon_json"] == {"in_sync": False, "reason": "keys differ"}
+    assert run(capsys, daemon_json=spec)["daemon_json"] == {"in_sync": False, "reason": "keys differ",
+                                                            "invalid": "", "problems": []}
     path.write_text('{"log-opts": {"max-size": "10m"}, "default-runtime": "nvidia"}')
     assert run(capsys, daemon_json=spec)["daemon_json"]["in_sync"] is False
     path.write_text("{not json")
     res = run(capsys, daemon_json=spec)["daemon_json"]
-    assert res["in_sync"] is False and "JSON" in res["reason"]
+    assert res["in_sync"] is False and "JSON" in res["reason"] and res["invalid"] == res["reason"]
+
+
+@pytest.mark.parametrize("text, keys", [
+    (None, {"log-opts": {"max-size": "10m"}}),
+    ('{"log-opts": {"max-size": "10m"}}', {"log-opts": {"max-size": "10m"}}),
+    ('{"registry-mirrors": ["https://m.lab"]}', {"log-opts": {"max-file": 3}}),  # dockerd wants strings
+    ('{"registry-mirrors": ["https://m.lab"]}', {"live-restore": "yes"}),
+    ('{"registry-mirrors": "https://m.lab"}', {"log-driver": "json-file"}),  # the operator's key is wrong
+    ("{not json", {"log-driver": "json-file"}),
+    ("[1, 2]", {"log-driver": "json-file"}),
+    ("{not json", {"live-restore": "yes"}),
+])
+@pytest.mark.parametrize("on_invalid", ["fail", "backup_and_replace"])
+def test_daemon_json_is_docker_daemon_configs_dry_run(capsys, tmp_path, text, keys, on_invalid):
+    """The docker_engine role's input check reads invalid/problems instead of running docker_daemon_config in
+    check mode: both must refuse exactly the same inputs."""
+    from ansible_collections.securelab.gpu_notebook.plugins.modules import docker_daemon_config
+
+    path = tmp_path / "daemon.json"
+    if text is not None:
+        path.write_text(text)
+    state = run(capsys, daemon_json={"path": str(path), "keys": keys})["daemon_json"]
+    dry_run = run_module(capsys, docker_daemon_config.main, {
+        "path": str(path), "keys": keys, "on_invalid": on_invalid, "allow_unknown_keys": True, "_ansible_check_mode": True})
+    refused_here = bool(state["invalid"] and on_invalid == "fail") or bool(state["problems"])
+    assert refused_here == bool(dry_run.get("failed")), (state, dry_run)
+    assert state["in_sync"] == (dry_run.get("changed") is False and not dry_run.get("failed"))
 
 
 def test_docker_objects_without_an_engine(capsys, tmp_path):
@@ -216,3 +245,45 @@ def test_facts_like_setup_min(capsys):
         assert facts["distribution"] == "Debian"
         assert facts["distribution_release"] == release["VERSION_CODENAME"].strip('"')
     assert "ansible_facts" not in run(capsys)
+
+
+def test_probe_union_reads_what_each_set_reads(capsys, tmp_path):
+    """The site playbook's single read must give each role exactly what the role's own read gives it."""
+    from ansible_collections.securelab.gpu_notebook.plugins.filter.state import probe_union
+
+    conf = tmp_path / "chrony.conf"
+    conf.write_text("server 127.0.0.1\n")
+    keys = tmp_path / "authorized_keys"
+    keys.write_text("ssh-ed25519 AAAA a@b\n")
+    first = {"files": [str(conf), str(tmp_path)], "commands": {"echo": ["echo", "one"]}, "capabilities": True,
+             "accounts": [ME]}
+    second = {"files": [str(tmp_path), str(keys)], "read_lines": [str(keys)], "commands": {"true": ["true"]},
+              "capabilities": False, "facts": False, "accounts": [ME]}
+    merged = probe_union([first, second])
+    assert merged["files"] == [str(conf), str(tmp_path), str(keys)]  # no duplicate, first-seen order
+    assert merged["capabilities"] is True and merged["accounts"] == [ME]
+    union = run(capsys, **merged)
+    for args in (first, second):
+        alone = run(capsys, **args)
+        for key in ("files", "lines", "commands", "accounts", "cap_bnd"):
+            if key not in alone:
+                continue
+            if isinstance(alone[key], dict):
+                assert {k: union[key][k] for k in alone[key]} == alone[key], key
+            else:
+                assert union[key] == alone[key], key
+
+
+@pytest.mark.parametrize("sets, message", [
+    ([{"commands": {"kex": ["ssh", "-Q", "kex"]}}, {"commands": {"kex": ["true"]}}], "commands.kex is given twice"),
+    ([{"daemon_json": {"path": "/a"}}, {"daemon_json": {"path": "/b"}}], "daemon_json is given twice"),
+    ([{"packages": ["chrony"], "pakages": ["x"]}], "'pakages' is not a host_state option"),
+    ({"packages": ["chrony"]}, "expects a list"),
+    ([["chrony"]], "item 0 is a list"),
+])
+def test_probe_union_refuses_conflicts(sets, message):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.securelab.gpu_notebook.plugins.filter.state import probe_union
+
+    with pytest.raises(AnsibleFilterError, match=message):
+        probe_union(sets)
