@@ -68,11 +68,13 @@ def probe_union(arg_sets):
     a role would read the other role's result.
     """
     if isinstance(arg_sets, Mapping) or not isinstance(arg_sets, (list, tuple)):
-        raise AnsibleFilterError(f"probe_union: expects a list of host_state argument dicts, got {type(arg_sets).__name__}")
+        kind = type(arg_sets).__name__
+        raise AnsibleFilterError(f"probe_union: expects a list of host_state argument dicts, got {kind}")
     merged = {}
     for index, args in enumerate(arg_sets):
         if not isinstance(args, Mapping):
-            raise AnsibleFilterError(f"probe_union: item {index} is a {type(args).__name__}, not a dict of host_state arguments")
+            kind = type(args).__name__
+            raise AnsibleFilterError(f"probe_union: item {index} is a {kind}, not a dict of host_state arguments")
         for key, value in args.items():
             if key in LIST_OPTIONS:
                 items = merged.setdefault(key, [])

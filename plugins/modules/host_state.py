@@ -223,7 +223,8 @@ daemon_json:
   description:
     - C(in_sync) (bool) and C(reason) (why not).
     - C(invalid) - the parse error when the current file is not a JSON object (V('') otherwise);
-      M(securelab.gpu_notebook.docker_daemon_config) then refuses unless O(securelab.gpu_notebook.docker_daemon_config#module:on_invalid=backup_and_replace).
+      M(securelab.gpu_notebook.docker_daemon_config) then refuses unless its
+      O(securelab.gpu_notebook.docker_daemon_config#module:on_invalid) is V(backup_and_replace).
     - C(problems) - what dockerd would refuse in the file that module would write (the merge result; for an invalid
       file, the merge into an empty object), the type checks of that module; V([]) when C(in_sync).
   returned: when O(daemon_json) is given

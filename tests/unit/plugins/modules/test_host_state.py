@@ -170,7 +170,8 @@ def test_daemon_json_is_docker_daemon_configs_dry_run(capsys, tmp_path, text, ke
         path.write_text(text)
     state = run(capsys, daemon_json={"path": str(path), "keys": keys})["daemon_json"]
     dry_run = run_module(capsys, docker_daemon_config.main, {
-        "path": str(path), "keys": keys, "on_invalid": on_invalid, "allow_unknown_keys": True, "_ansible_check_mode": True})
+        "path": str(path), "keys": keys, "on_invalid": on_invalid, "allow_unknown_keys": True,
+        "_ansible_check_mode": True})
     refused_here = bool(state["invalid"] and on_invalid == "fail") or bool(state["problems"])
     assert refused_here == bool(dry_run.get("failed")), (state, dry_run)
     assert state["in_sync"] == (dry_run.get("changed") is False and not dry_run.get("failed"))
