@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[4]
 
 
 def own_options(role):
-    return yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    return specs["argument_specs"]["main"]["options"]
 
 
 def test_every_option_of_every_role_is_there_unchanged():
