@@ -489,12 +489,15 @@ def daemon_json(spec):
         return dict(in_sync=False, reason=str(exc), invalid=f'cannot be read: {exc}', problems=[])
     invalid = ''
     try:
-        before, after, _invalid = _daemon_json.plan(text, spec['keys'], spec['remove'], spec['remove_if'])
+        _daemon_json.parse(text)
     except _daemon_json.DaemonJsonError as exc:
         invalid = str(exc)
-        # What docker_daemon_config writes with on_invalid=backup_and_replace.
+    try:
+        # With an invalid file: what docker_daemon_config writes with on_invalid=backup_and_replace.
         before, after, _invalid = _daemon_json.plan(text, spec['keys'], spec['remove'], spec['remove_if'],
-                                                    replace_invalid=True)
+                                                    replace_invalid=bool(invalid))
+    except _daemon_json.DaemonJsonError as exc:  # the requested change itself (a key path of remove)
+        return dict(in_sync=False, reason=str(exc), invalid=invalid, problems=[f'remove: {exc}'])
     if invalid:
         reason = invalid
     elif text is None:

@@ -288,3 +288,11 @@ def test_probe_union_refuses_conflicts(sets, message):
 
     with pytest.raises(AnsibleFilterError, match=message):
         probe_union(sets)
+
+
+def test_daemon_json_bad_remove_path_is_a_problem_not_a_crash(capsys, tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text('{"log-driver": "json-file"}')
+    res = run(capsys, daemon_json={"path": str(path), "keys": {}, "remove": ["runtimes..kata"]})
+    assert res["rc"] == 0 and res["daemon_json"]["in_sync"] is False
+    assert res["daemon_json"]["invalid"] == "" and res["daemon_json"]["problems"][0].startswith("remove: ")
