@@ -10,6 +10,7 @@ re-run. The hosts are removed afterwards unless --keep.
 
     .venv/bin/python benchmarks/fleet.py                 # 1, 4, 8 hosts
     .venv/bin/python benchmarks/fleet.py --hosts 8 --top 15
+    .venv/bin/python benchmarks/fleet.py --hosts 8 --repeat 5      # medians of 5 re-runs and 5 floors
     .venv/bin/python benchmarks/fleet.py --hosts 1 --load-image securelab/jupyter-lab:2.21.1
 
 The Jupyter image reaches each host's nested Docker either through the notebook role
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -212,6 +214,9 @@ def main() -> None:
                     help="hosts kept by an earlier --keep --state DIR run: skip start and first converge, "
                          "measure only the re-run and the floor")
     ap.add_argument("--save-json", metavar="DIR", help="also write each re-run's json-callback result to DIR")
+    ap.add_argument("--repeat", type=int, default=1, metavar="K",
+                    help="measure the no-op re-run and the floor K times each, alternating, and report the medians "
+                         "(the spread is printed too); every re-run must be a no-op")
     args = ap.parse_args()
 
     floor = ROOT / "benchmarks" / "floor.yml"
@@ -224,6 +229,7 @@ def main() -> None:
     rows = []
     tops: dict[int, list[tuple[str, float]]] = {}
     works: dict[int, tuple[dict[str, int], dict[str, set[str]]]] = {}
+    spreads: dict[int, tuple[list[float], list[float]]] = {}
     for n in [int(x) for x in args.hosts.split(",")]:
         names: list[str] = []
         try:
@@ -249,16 +255,24 @@ def main() -> None:
                         load_images(names, args.load_image)
                     print(f"[{n} host(s)] first converge ...", flush=True)
                     converge = run_playbook(Path(args.playbook), inv, extra)[0]
-                print(f"[{n} host(s)] no-op re-run ...", flush=True)
-                rerun, result = run_playbook(Path(args.playbook), inv, extra)
-                changed = {h: s.get("changed", 0) for h, s in result.get("stats", {}).items()}
-                if any(changed.values()):
-                    changed_tasks = [f"{h}: {t['task']['name']}" for p in result.get("plays", [])
-                                     for t in p.get("tasks", []) for h, r in t.get("hosts", {}).items()
-                                     if r.get("changed")]
-                    raise SystemExit(f"re-run was not a no-op: changed={changed}\n  " + "\n  ".join(changed_tasks))
-                print(f"[{n} host(s)] floor (facts + ping) ...", flush=True)
-                floor_s = run_playbook(floor, inv, extra)[0]
+                reruns: list[float] = []
+                floors: list[float] = []
+                for i in range(args.repeat):
+                    count = f" {i + 1}/{args.repeat}" if args.repeat > 1 else ""
+                    print(f"[{n} host(s)] no-op re-run{count} ...", flush=True)
+                    rerun_s, result = run_playbook(Path(args.playbook), inv, extra)
+                    changed = {h: s.get("changed", 0) for h, s in result.get("stats", {}).items()}
+                    if any(changed.values()):
+                        changed_tasks = [f"{h}: {t['task']['name']}" for p in result.get("plays", [])
+                                         for t in p.get("tasks", []) for h, r in t.get("hosts", {}).items()
+                                         if r.get("changed")]
+                        raise SystemExit(f"re-run was not a no-op: changed={changed}\n  " + "\n  ".join(changed_tasks))
+                    reruns.append(rerun_s)
+                    print(f"[{n} host(s)] floor (facts + ping){count} ...", flush=True)
+                    floors.append(run_playbook(floor, inv, extra)[0])
+                rerun, floor_s = statistics.median(reruns), statistics.median(floors)
+                if args.repeat > 1:
+                    spreads[n] = (reruns, floors)
             if args.save_json:
                 Path(args.save_json).mkdir(parents=True, exist_ok=True)
                 (Path(args.save_json) / f"rerun-{n}.json").write_text(json.dumps(result))
@@ -278,6 +292,10 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|")
     for n, converge, rerun, floor_s in rows:
         print(f"| {n} | {converge:.1f} | {rerun:.1f} | {floor_s:.1f} | {rerun / floor_s:.2f}x |")
+    for n, (reruns, floors) in spreads.items():
+        print(f"\n{n} host(s), medians of {len(reruns)} runs each: re-run {' '.join(f'{x:.1f}' for x in reruns)} s; "
+              f"floor {' '.join(f'{x:.1f}' for x in floors)} s; "
+              f"ratios of the pairs {' '.join(f'{a / b:.2f}x' for a, b in zip(reruns, floors, strict=True))}")
     for n, (remote, drift) in works.items():
         total = sum(remote.values())
         print(f"\nRemote tasks of the no-op re-run on {n} host(s): {total / n:.1f} per host "
