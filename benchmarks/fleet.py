@@ -64,6 +64,17 @@ def start_hosts(names: list[str]) -> None:
             time.sleep(0.5)
 
 
+def settle(limit: float) -> float:
+    """Wait (at most ``limit`` s) until the 1-minute load average is below the number of cores: right after a
+    first converge the hosts are still busy (Jupyter servers starting, dockerd, apt's timers), which would
+    count against the re-run but not against the floor measured after it. Returns the seconds waited."""
+    started = time.monotonic()
+    cores = os.cpu_count() or 1
+    while time.monotonic() - started < limit and os.getloadavg()[0] >= cores:
+        time.sleep(5)
+    return time.monotonic() - started
+
+
 def remove_hosts(names: list[str]) -> None:
     if names:
         subprocess.run(["docker", "rm", "-f", *names], capture_output=True, check=False)
@@ -214,6 +225,9 @@ def main() -> None:
                     help="hosts kept by an earlier --keep --state DIR run: skip start and first converge, "
                          "measure only the re-run and the floor")
     ap.add_argument("--save-json", metavar="DIR", help="also write each re-run's json-callback result to DIR")
+    ap.add_argument("--settle", type=float, default=180, metavar="SECONDS",
+                    help="after the first converge, wait at most this long for the load average to drop below "
+                         "the number of cores before measuring (default 180)")
     ap.add_argument("--repeat", type=int, default=1, metavar="K",
                     help="measure the no-op re-run and the floor K times each, alternating, and report the medians "
                          "(the spread is printed too); every re-run must be a no-op")
@@ -255,6 +269,9 @@ def main() -> None:
                         load_images(names, args.load_image)
                     print(f"[{n} host(s)] first converge ...", flush=True)
                     converge = run_playbook(Path(args.playbook), inv, extra)[0]
+                    waited = settle(args.settle)
+                    load = os.getloadavg()[0]
+                    print(f"[{n} host(s)] settled for {waited:.0f} s (load average {load:.1f})", flush=True)
                 reruns: list[float] = []
                 floors: list[float] = []
                 for i in range(args.repeat):
