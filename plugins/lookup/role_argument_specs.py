@@ -6,7 +6,8 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: role_argument_specs
-author: securelab maintainers
+author:
+  - securelab.gpu_notebook maintainers (@securelab)
 version_added: 0.2.0
 short_description: The argument specs of this collection's roles, merged into one
 description:
