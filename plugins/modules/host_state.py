@@ -28,7 +28,12 @@ options:
     elements: str
     default: []
   files:
-    description: Paths to C(lstat); RV(files) maps each to its type, mode, owner and (regular files) SHA-1 checksum.
+    description:
+      - Paths to C(lstat); RV(files) maps each to its type, mode, owner and (regular files) SHA-1 checksum.
+      - A path may start with C(~USER/) (as in V(~alice/.ssh/authorized_keys)), resolved on the host; the result is
+        keyed by the resolved path, so one read needs no earlier read of the passwd database. When USER does not
+        exist the path stays as given and is reported missing. The same holds for O(read_lines) and the paths of
+        O(totp_files).
     type: list
     elements: path
     default: []
@@ -309,7 +314,14 @@ def _name(lookup, ident):
         return str(ident)
 
 
+def _unresolved(path):
+    # A ~USER path whose user does not exist stays as given (os.path.expanduser): it names no file.
+    return path.startswith('~')
+
+
 def file_info(path):
+    if _unresolved(path):
+        return dict(exists=False)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -328,6 +340,8 @@ def file_info(path):
 
 
 def read_lines(path):
+    if _unresolved(path):
+        return None
     try:
         with open(path, 'rb') as handle:
             data = handle.read(MAX_LINES_BYTES + 1)
@@ -415,6 +429,8 @@ def passwd_db():
 
 
 def totp_file(path, user):
+    if _unresolved(path):
+        return dict(exists=False, valid=False)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -612,7 +628,8 @@ def main():
             dirs={path: dir_entries(path) for path in p['dirs']},
             units=units(p['units']),
             accounts=accounts(p['accounts']),
-            totp_files={path: totp_file(path, user) for path, user in p['totp_files'].items()},
+            totp_files={path: totp_file(path, user) for path, user in
+                        ((os.path.expanduser(path), user) for path, user in p['totp_files'].items())},
             commands={name: _run(argv) for name, argv in p['commands'].items()},
             jupyter_configs={path: jupyter_config(path) for path in p['jupyter_configs']},
         )
