@@ -1,6 +1,6 @@
 # Copyright: securelab maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Lookup ``securelab.gpu_notebook.render``: ansible.builtin.template's lookup, without its deep copy of every variable."""
+"""Lookup ``securelab.gpu_notebook.render``: the template lookup, without its deep copy of every variable."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ description:
   - The collection's roles use it on their fast path, to compare the files they manage with what they would
     write, on every host and run.
   - A template rendered this way must not change, in place, a list or dict it did not create itself (for
-    example C({% set _ = some_variable.append(1) %})). The change would be seen by the rest of the task.
+    example C({% set _ = some_variable.append(1) %})), as the copy it gets is shallow.
 options:
   _terms:
     description: Template files, looked up like P(ansible.builtin.template#lookup)'s (the role's C(templates/)).
@@ -61,7 +61,8 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: >-
       {{ probe.files['/etc/chrony/chrony.conf']
-         | securelab.gpu_notebook.file_differs(lookup('securelab.gpu_notebook.render', 'chrony.conf.j2'), mode='0644') }}
+         | securelab.gpu_notebook.file_differs(lookup('securelab.gpu_notebook.render', 'chrony.conf.j2'),
+                                               mode='0644') }}
 """
 
 RETURN = r"""

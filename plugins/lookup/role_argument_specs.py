@@ -46,6 +46,8 @@ import yaml
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+# libyaml's loader when PyYAML has it: the site playbook loads these files on every host of every run.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 
 
@@ -55,7 +57,7 @@ def role_options(role):
     path = os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml")
     try:
         with open(path, encoding="utf-8") as handle:
-            specs = yaml.safe_load(handle)
+            specs = yaml.load(handle, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except OSError as exc:
         raise AnsibleLookupError(f"role_argument_specs: no argument specs for role {role!r} ({exc})") from exc
     try:

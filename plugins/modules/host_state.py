@@ -315,8 +315,20 @@ def _name(lookup, ident):
 
 
 def _unresolved(path):
-    # A ~USER path whose user does not exist stays as given (os.path.expanduser): it names no file.
+    # A ~USER path whose user does not exist stays as given (as type=path options resolve it): it names no file.
     return path.startswith('~')
+
+
+def _home_path(path):
+    """~USER/rest as the options of type path resolve it (their home from passwd); anything else unchanged."""
+    if not path.startswith('~'):
+        return path
+    user, sep, rest = path[1:].partition('/')
+    try:
+        home = pwd.getpwnam(user).pw_dir if user else os.environ.get('HOME', '')
+    except KeyError:
+        return path
+    return (home.rstrip('/') + sep + rest) or '/' if home else path
 
 
 def file_info(path):
@@ -629,7 +641,7 @@ def main():
             units=units(p['units']),
             accounts=accounts(p['accounts']),
             totp_files={path: totp_file(path, user) for path, user in
-                        ((os.path.expanduser(path), user) for path, user in p['totp_files'].items())},
+                        ((_home_path(path), user) for path, user in p['totp_files'].items())},
             commands={name: _run(argv) for name, argv in p['commands'].items()},
             jupyter_configs={path: jupyter_config(path) for path in p['jupyter_configs']},
         )

@@ -120,6 +120,13 @@ def test_home_paths_resolve_on_the_host(capsys, tmp_path, monkeypatch):
                                  ghost: {"exists": False, "valid": False}}
 
 
+@pytest.mark.parametrize("path", [f"~{ME}/.ssh/authorized_keys", f"~{ME}", f"~{ME}/", "~root/.google_authenticator",
+                                  "~securelab-nobody-here/x", "/etc/ssh/sshd_config", "relative/path", "~/x", "~"])
+def test_totp_file_paths_resolve_as_path_options_do(path):
+    # totp_files is a dict: its keys are resolved by the module, as the list options of type path are by Ansible.
+    assert host_state._home_path(path) == os.path.expanduser(path)
+
+
 def test_totp_files_only_say_valid(capsys, tmp_path):
     content = _totp.render(_totp.generate_secret(), _totp.generate_scratch_codes(5))
     good, loose, corrupt = tmp_path / "good", tmp_path / "loose", tmp_path / "corrupt"
