@@ -18,7 +18,10 @@ description:
   - Secrets are never returned, except the password hashes of O(jupyter_configs) (put C(no_log) on the task
     that asks for them). Files are reported by metadata and SHA-1 checksum, TOTP files only as
     valid or not, C(/etc/shadow) only as locked and expiry date. O(read_lines) returns file content -
-    give it public files only (authorized_keys).
+    give it public files only (public host keys).
+  - B(Never through a link.) Every file is opened with C(O_NOFOLLOW) and C(O_NONBLOCK) and checked on the open
+    descriptor: a symlink, FIFO or directory where a file is expected is reported (type V(link) or V(other), or
+    not valid), never read. Under a home directory only the user's own entries are looked at (C(lstat)).
 author:
   - securelab.gpu_notebook maintainers (@securelab)
 options:
@@ -38,7 +41,9 @@ options:
     elements: path
     default: []
   read_lines:
-    description: Public text files whose lines RV(lines) returns (at most 256 KiB each), for example authorized_keys.
+    description:
+      - Public text files whose lines RV(lines) returns (at most 256 KiB each), for example public host keys.
+      - A path that is a symlink or not a regular file reads as V(null) (missing).
     type: list
     elements: path
     default: []
@@ -77,6 +82,10 @@ options:
         environment of the module, as C(setup) reports it; over SSH it holds C(SSH_CLIENT)), C(getent_passwd)
         (the passwd database, shaped as M(ansible.builtin.getent) sets it) and, on Debian and Ubuntu,
         C(distribution) and C(distribution_release) from C(/etc/os-release).
+      - "Under C(become) (sudo resets the environment), C(SSH_CLIENT) and C(SSH_CONNECTION) are taken from the
+        SSH session the module runs in: from the nearest ancestor process (the login shell of the connection,
+        or sudo itself) whose initial environment holds them. C(setup) under C(become) reports neither, so the
+        controller's address it gives is empty."
     type: bool
     default: false
   capabilities:
@@ -267,6 +276,7 @@ docker:
   type: bool
 """
 
+import errno
 import grp
 import hashlib
 import http.client
@@ -331,6 +341,31 @@ def _home_path(path):
     return (home.rstrip('/') + sep + rest) or '/' if home else path
 
 
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0)
+
+
+def _open_regular(path):
+    """(file object, stat) of ``path`` if it is a regular file, else None.
+
+    Opened with O_NOFOLLOW (root never reads through a link a user planted, e.g. ~/.ssh/authorized_keys pointing
+    at /etc/shadow) and O_NONBLOCK (a FIFO in its place cannot hang the read); the type is checked on the open
+    descriptor, so a file swapped between a check and the read is never followed either.
+    """
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.ENOTDIR, errno.EACCES):
+            return None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, 'rb'), st
+
+
 def file_info(path):
     if _unresolved(path):
         return dict(exists=False)
@@ -343,8 +378,12 @@ def file_info(path):
     info = dict(exists=True, type=kind, mode=f'{stat.S_IMODE(st.st_mode):04o}', uid=st.st_uid, gid=st.st_gid,
                 owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid), size=st.st_size)
     if kind == 'file':
+        opened = _open_regular(path)
+        if opened is None:  # replaced by something else since the lstat: report no checksum (differs)
+            info['checksum'] = None
+            return info
         digest = hashlib.sha1()  # noqa: S324 - a file checksum (what the template module compares), not security
-        with open(path, 'rb') as handle:
+        with opened[0] as handle:
             for chunk in iter(lambda: handle.read(65536), b''):
                 digest.update(chunk)
         info['checksum'] = digest.hexdigest()
@@ -354,11 +393,11 @@ def file_info(path):
 def read_lines(path):
     if _unresolved(path):
         return None
-    try:
-        with open(path, 'rb') as handle:
-            data = handle.read(MAX_LINES_BYTES + 1)
-    except FileNotFoundError:
+    opened = _open_regular(path)
+    if opened is None:  # missing, a link or not a regular file: nothing is read through it
         return None
+    with opened[0] as handle:
+        data = handle.read(MAX_LINES_BYTES + 1)
     if len(data) > MAX_LINES_BYTES:
         raise ValueError(f'read_lines: {path} is larger than {MAX_LINES_BYTES} bytes')
     return data.decode('utf-8', errors='replace').splitlines()
@@ -443,31 +482,34 @@ def passwd_db():
 def totp_file(path, user):
     if _unresolved(path):
         return dict(exists=False, valid=False)
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return dict(exists=False, valid=False)
     try:
         owner = pwd.getpwnam(user)
     except KeyError:
         return dict(exists=True, valid=False)
-    if not stat.S_ISREG(st.st_mode) or st.st_uid != owner.pw_uid or st.st_gid != owner.pw_gid \
-            or stat.S_IMODE(st.st_mode) not in TOTP_MODES:
+    opened = _open_regular(path)
+    if opened is None:
         return dict(exists=True, valid=False)
-    try:
-        with open(path, encoding='utf-8') as handle:
-            _totp.parse(handle.read(65536))
-    except (OSError, UnicodeDecodeError, _totp.TotpFileError):
-        return dict(exists=True, valid=False)
+    handle, st = opened
+    with handle:
+        if st.st_uid != owner.pw_uid or st.st_gid != owner.pw_gid or stat.S_IMODE(st.st_mode) not in TOTP_MODES:
+            return dict(exists=True, valid=False)
+        try:
+            _totp.parse(handle.read(65536).decode('utf-8'))
+        except (OSError, UnicodeDecodeError, _totp.TotpFileError):
+            return dict(exists=True, valid=False)
     return dict(exists=True, valid=True)
 
 
 def jupyter_config(path):
-    try:
-        with open(path, 'rb') as handle:
-            data = handle.read(MAX_JUPYTER_CONFIG_BYTES + 1)
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return dict(exists=False, valid=False, hashes={})
+    opened = _open_regular(path)
+    if opened is None:
+        return dict(exists=True, valid=False, hashes={})
+    with opened[0] as handle:
+        data = handle.read(MAX_JUPYTER_CONFIG_BYTES + 1)
     try:
         if len(data) > MAX_JUPYTER_CONFIG_BYTES:
             raise ValueError('too large')
@@ -480,6 +522,52 @@ def jupyter_config(path):
         if value is not None:
             hashes[f'{section}.{key}'] = value
     return dict(exists=True, valid=True, hashes=hashes)
+
+
+SESSION_KEYS = ('SSH_CLIENT', 'SSH_CONNECTION')
+MAX_ANCESTORS = 32
+
+
+def _proc_environ(pid):
+    with open(f'/proc/{pid}/environ', 'rb') as handle:
+        data = handle.read(1024 * 1024)
+    return dict(item.split(b'=', 1) for item in data.split(b'\0') if b'=' in item)
+
+
+def _proc_ppid(pid):
+    with open(f'/proc/{pid}/status', encoding='ascii', errors='replace') as handle:
+        for line in handle:
+            if line.startswith('PPid:'):
+                return int(line.split()[1])
+    return 0
+
+
+def session_env(environ=None, start_pid=None):
+    """The module's environment, with SSH_CLIENT/SSH_CONNECTION of the SSH session it runs in.
+
+    sudo (become) starts its command with a fresh environment; the shell that sshd started for the connection, and
+    sudo itself, still have the variables in their initial environment (/proc/<pid>/environ). Only this process's
+    own ancestors are read (a local user cannot become one of them), nearest first; PID 1 is never read.
+    """
+    env = dict(os.environ if environ is None else environ)
+    if all(key in env for key in SESSION_KEYS):
+        return env
+    pid = os.getppid() if start_pid is None else start_pid
+    for _depth in range(MAX_ANCESTORS):
+        if pid <= 1:
+            break
+        try:
+            found = _proc_environ(pid)
+            parent = _proc_ppid(pid)
+        except (OSError, ValueError, IndexError):
+            break
+        if b'SSH_CLIENT' in found or b'SSH_CONNECTION' in found:
+            for key in SESSION_KEYS:
+                if key not in env and key.encode() in found:
+                    env[key] = found[key.encode()].decode('utf-8', errors='replace')
+            break
+        pid = parent
+    return env
 
 
 def os_release():
@@ -649,7 +737,7 @@ def main():
         if p['accounts']:
             result['passwd'] = passwd
         if p['facts']:
-            result['ansible_facts'] = dict(env=dict(os.environ), getent_passwd=passwd, **os_release())
+            result['ansible_facts'] = dict(env=session_env(), getent_passwd=passwd, **os_release())
         if p['capabilities']:
             result['cap_bnd'] = cap_bnd()
         if p['daemon_json'] is not None:

@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 
 import pytest
 from ansible_collections.securelab.gpu_notebook.plugins.filter.state import file_differs
@@ -323,3 +324,72 @@ def test_daemon_json_bad_remove_path_is_a_problem_not_a_crash(capsys, tmp_path):
     res = run(capsys, daemon_json={"path": str(path), "keys": {}, "remove": ["runtimes..kata"]})
     assert res["rc"] == 0 and res["daemon_json"]["in_sync"] is False
     assert res["daemon_json"]["invalid"] == "" and res["daemon_json"]["problems"][0].startswith("remove: ")
+
+
+# --- Root never reads through a path a user controls (issue: planted links under home directories).
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
+def test_nothing_is_read_through_a_planted_link_or_fifo(capsys, tmp_path, kind):
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$y$secret-hash:19000:0:99999:7:::\n")
+    secret.chmod(0o600)
+    before = (secret.stat().st_mode, secret.stat().st_uid, secret.read_bytes())
+    planted = tmp_path / "authorized_keys"
+    if kind == "symlink":
+        planted.symlink_to(secret)
+    elif kind == "fifo":
+        os.mkfifo(planted)  # an open without O_NONBLOCK would hang here
+    else:
+        planted.mkdir()
+    res = run(capsys, files=[str(planted)], read_lines=[str(planted)], totp_files={str(planted): ME},
+              jupyter_configs=[str(planted)])
+    assert res["rc"] == 0
+    assert res["lines"][str(planted)] is None
+    assert "checksum" not in res["files"][str(planted)] or res["files"][str(planted)]["checksum"] is None
+    assert res["files"][str(planted)]["type"] == {"symlink": "link", "fifo": "other", "directory": "directory"}[kind]
+    assert res["totp_files"][str(planted)] == {"exists": True, "valid": False}
+    assert res["jupyter_configs"][str(planted)]["valid"] is False
+    assert "secret-hash" not in json.dumps(res)
+    assert (secret.stat().st_mode, secret.stat().st_uid, secret.read_bytes()) == before
+
+
+def test_open_regular_checks_the_descriptor_not_the_name(tmp_path):
+    real = tmp_path / "real"
+    real.write_text("x\n")
+    (tmp_path / "link").symlink_to(real)
+    assert host_state._open_regular(str(tmp_path / "link")) is None
+    assert host_state._open_regular(str(tmp_path / "missing")) is None
+    handle, st = host_state._open_regular(str(real))
+    with handle:
+        assert handle.read() == b"x\n" and st.st_size == 2
+
+
+SCRIPT = ("import json; from ansible_collections.securelab.gpu_notebook.plugins.modules import host_state;"
+          " print(json.dumps(host_state.session_env()))")
+
+
+# --- The controller's address under become: sudo resets the environment, the SSH session still has it.
+def test_session_env_keeps_what_the_module_has():
+    env = host_state.session_env({"SSH_CLIENT": "192.0.2.7 50000 22", "SSH_CONNECTION": "192.0.2.7 50000 192.0.2.1 22"})
+    assert env["SSH_CLIENT"] == "192.0.2.7 50000 22"
+
+
+def test_session_env_recovers_ssh_client_from_an_ancestor():
+    # A real process tree as sudo leaves it: an ancestor whose initial environment has SSH_CLIENT (the login shell),
+    # a child started with a clean environment (what sudo does), and this module run below it.
+    inner = subprocess.list2cmdline(
+        ["env", "-i", f"PYTHONPATH={os.pathsep.join(sys.path)}", sys.executable, "-c", SCRIPT])
+    # "; true": the shell stays the ancestor instead of exec'ing the command.
+    out = subprocess.run(["sh", "-c", inner + "; true"], env=dict(os.environ, SSH_CLIENT="192.0.2.7 50000 22",
+                                                        SSH_CONNECTION="192.0.2.7 50000 192.0.2.1 22"),
+                         capture_output=True, text=True, check=True)
+    env = json.loads(out.stdout)
+    assert env["SSH_CLIENT"] == "192.0.2.7 50000 22"
+    assert env["SSH_CONNECTION"] == "192.0.2.7 50000 192.0.2.1 22"
+    assert "PATH" not in env  # the module's own (clean) environment is what it was, plus the two keys
+
+
+def test_session_env_without_ssh_anywhere():
+    out = subprocess.run(["env", "-i", f"PYTHONPATH={os.pathsep.join(sys.path)}", sys.executable, "-c", SCRIPT],
+                         env={k: v for k, v in os.environ.items() if not k.startswith("SSH_")},
+                         capture_output=True, text=True, check=True)
+    assert "SSH_CLIENT" not in json.loads(out.stdout)
