@@ -35,12 +35,21 @@ def transport(host: str, port: int) -> paramiko.Transport:
 
 
 def totp(secret: str, offset_steps: int = 0) -> list[str]:
-    """Codes from oathtool for the window around now (offset in 30 s steps)."""
+    """Codes from oathtool for the window around now (offset in 30 s steps).
+
+    The secret goes to oathtool on stdin ("-"), never on its command line (a process list would show it).
+    """
     when = f"now {offset_steps * 30:+d} seconds"
     out = subprocess.run(
-        ["oathtool", "--totp", "-b", "-w", "2", "-N", when, secret], capture_output=True, text=True, check=True
+        ["oathtool", "--totp", "-b", "-w", "2", "-N", when, "-"], input=secret + "\n", capture_output=True,
+        text=True, check=True,
     )
     return out.stdout.split()
+
+
+def enrolled_secret(enrolldir: Path, user: str) -> str:
+    uri = (enrolldir / user / "otpauth-uri.txt").read_text().strip()
+    return parse_qs(urlparse(uri).query)["secret"][0]
 
 
 def answer(code: str):
@@ -104,10 +113,9 @@ def main() -> int:
         print(json.dumps({"automation_key_only_in": {"ok": who == "ansible", "detail": f"id -un={who!r}"}}))
         return 0 if who == "ansible" else 1
     keys = {
-        name: paramiko.Ed25519Key.from_private_key_file(str(keydir / name)) for name in ("ansible", "alice", "carol")
+        name: paramiko.Ed25519Key.from_private_key_file(str(keydir / name)) for name in ("ansible", "alice", "bob", "carol")
     }
-    uri = (enrolldir / "alice" / "otpauth-uri.txt").read_text().strip()
-    secret = parse_qs(urlparse(uri).query)["secret"][0]
+    secret = enrolled_secret(enrolldir, "alice")
     scratch = (enrolldir / "alice" / "scratch-codes.txt").read_text().split()
     results: dict[str, dict] = {}
 
@@ -167,6 +175,23 @@ def main() -> int:
     t.close()
     t, authed, _remaining = key_login(host, port, "alice", keys["alice"], scratch[0])
     record("scratch_code_again_refused", not authed)
+    t.close()
+
+    # 11. A phone whose clock is 4 minutes ahead (outside WINDOW_SIZE 3): refused, and PAM records the skew in the
+    #     secret file (" RESETTING_TIME_SKEW ..."); a current code still works afterwards.
+    skewed = totp(secret, 8)[0]
+    t, authed, _remaining = key_login(host, port, "alice", keys["alice"], skewed)
+    record("skewed_code_refused", not authed)
+    t.close()
+    t, authed, _remaining = key_login(host, port, "alice", keys["alice"], totp(secret)[1])
+    record("current_code_after_skew_in", authed)
+    t.close()
+
+    # 12. bob enrolled before this version (a ~/.google_authenticator in his home): the secret moved to the
+    #     root-owned directory unchanged, so the codes of his phone still work.
+    bob_secret = enrolled_secret(enrolldir, "bob")
+    t, authed, _remaining = key_login(host, port, "bob", keys["bob"], totp(bob_secret)[0])
+    record("migrated_secret_in", authed)
     t.close()
 
     # 8. The automation account: key only.
