@@ -5,6 +5,7 @@ import json
 import os
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -243,7 +244,9 @@ def test_through_ansible(tmp_path):
     users.write_text(json.dumps({"users": [alice(), bob(gpus="all")], "auto": "ansible"}))
     expr = "{{ users | securelab.gpu_notebook.validate_users(automation_user=auto) | map(attribute='notebook_port') }}"
     proc = subprocess.run(
-        ["ansible", "localhost", "-m", "ansible.builtin.debug", "-a", f"msg={expr}", "-e", f"@{users}"],
+        # The ansible next to this interpreter (the venv's): pytest run as .venv/bin/pytest needs no PATH.
+        [str(Path(sys.executable).parent / "ansible"), "localhost", "-m", "ansible.builtin.debug", "-a", f"msg={expr}",
+         "-e", f"@{users}"],
         env={
             **os.environ,
             "ANSIBLE_COLLECTIONS_PATH": str(collections),
