@@ -4,6 +4,9 @@
 
 The result always carries a password hash, so it is marked no_log: callbacks print only the
 task status, while ``register`` still receives the full result for the tasks that use the hash.
+
+``current_hash`` is a no_log option, so the module's output never contains it (Ansible would replace it with
+a placeholder): when the module keeps it (``kept_current_hash``), the hash is taken from the task's arguments.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ class ActionModule(ActionBase):
             module_args=self._task.args,
             task_vars=task_vars,
         ))
+        if result.get('kept_current_hash') and not result.get('failed'):
+            result['hash'] = self._task.args['current_hash']
         if 'hash' in result:
             result['_ansible_no_log'] = True
         return result

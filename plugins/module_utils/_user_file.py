@@ -17,10 +17,20 @@ import secrets
 import stat
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0)
+# O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer (it is then refused by fstat).
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, 'O_NOCTTY', 0) | getattr(os, 'O_CLOEXEC', 0)
 
 
 class UnsafePathError(Exception):
     """The path is not under the user's (and root's) sole control."""
+
+
+class MissingPathError(UnsafePathError):
+    """A directory of the path does not exist (so nothing below it exists either)."""
+
+
+class FileTooLargeError(Exception):
+    """The file is larger than the caller's limit; it was not read."""
 
 
 def open_user_dir(directory, uid):
@@ -50,7 +60,7 @@ def open_user_dir(directory, uid):
                         pass
                     raise UnsafePathError(f'{current} is not a directory') from None
                 if e.errno == errno.ENOENT:
-                    raise UnsafePathError(f'{current} does not exist') from None
+                    raise MissingPathError(f'{current} does not exist') from None
                 raise
             os.close(fd)
             fd = new_fd
@@ -85,27 +95,45 @@ def lstat_at(dir_fd, name):
         return None
 
 
-def read_at(dir_fd, name, max_bytes=65536):
-    """Read a regular file without following a symlink."""
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), dir_fd=dir_fd)
+def read_file_at(dir_fd, name, max_bytes=65536):
+    """(content, fstat) of the regular file ``name`` in ``dir_fd``, read without following a symlink.
+
+    Opened with O_NOFOLLOW and O_NONBLOCK (a FIFO does not block the caller) and checked on the open
+    descriptor: anything but a regular file raises UnsafePathError, a file larger than ``max_bytes``
+    raises FileTooLargeError (only ``max_bytes`` + 1 bytes are ever read).
+    """
+    fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise UnsafePathError(f'{name} is not a regular file')
-        chunks = []
-        while True:
-            chunk = os.read(fd, max_bytes)
+        if st.st_size > max_bytes:
+            raise FileTooLargeError(f'{name} is larger than {max_bytes} bytes')
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - size)
             if not chunk:
                 break
             chunks.append(chunk)
-        return b''.join(chunks)
+            size += len(chunk)
+        if size > max_bytes:  # it grew while being read
+            raise FileTooLargeError(f'{name} is larger than {max_bytes} bytes')
+        return b''.join(chunks), st
     finally:
         os.close(fd)
 
 
+def read_at(dir_fd, name, max_bytes=65536):
+    """The content of a regular file, as read_file_at()."""
+    return read_file_at(dir_fd, name, max_bytes)[0]
+
+
 def fix_attributes_at(dir_fd, name, uid, gid, mode):
-    """chown/chmod through a descriptor (never through a symlink)."""
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), dir_fd=dir_fd)
+    """chown/chmod through a descriptor (never through a symlink, never blocking on a FIFO)."""
+    fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafePathError(f'{name} is not a regular file')
         os.fchown(fd, uid, gid)
         os.fchmod(fd, mode)
     finally:
@@ -150,4 +178,5 @@ def write_atomic_at(dir_fd, name, data, uid, gid, mode):
 
 
 def unlink_at(dir_fd, name):
+    """unlinkat(): removes the name itself; a symlink is removed, never its target."""
     os.unlink(name, dir_fd=dir_fd)

@@ -19,9 +19,9 @@ description:
     that asks for them). Files are reported by metadata and SHA-1 checksum, TOTP files only as
     valid or not, C(/etc/shadow) only as locked and expiry date. O(read_lines) returns file content -
     give it public files only (public host keys).
-  - B(Never through a link.) Every file is opened with C(O_NOFOLLOW) and C(O_NONBLOCK) and checked on the open
-    descriptor: a symlink, FIFO or directory where a file is expected is reported (type V(link) or V(other), or
-    not valid), never read. Under a home directory only the user's own entries are looked at (C(lstat)).
+  - "B(Never through a link.) Every file is opened with C(O_NOFOLLOW) and C(O_NONBLOCK) and checked on the open
+    descriptor - a symlink, FIFO or directory where a file is expected is reported (type V(link) or V(other), or
+    not valid), never read. Under a home directory only the user's own entries are looked at (C(lstat))."
 author:
   - securelab.gpu_notebook maintainers (@securelab)
 options:

@@ -67,6 +67,8 @@ options:
       - The hash currently configured (for example read from the target's config file).
       - If it verifies O(password) and was made with O(algorithm) (and Jupyter Server's argon2 parameters),
         it is returned unchanged and the result is not changed. An empty string means no current hash.
+      - A hash is secret material, so the value is hidden from logs like O(password). When it is kept, the
+        module's own output leaves it out (RV(kept_current_hash=true)) and the action plugin returns it as RV(hash).
     type: str
   path:
     description:
@@ -175,6 +177,11 @@ hash_changed:
   returned: success
   type: bool
   sample: false
+kept_current_hash:
+  description: Whether RV(hash) is O(current_hash), unchanged.
+  returned: success
+  type: bool
+  sample: true
 path:
   description: The config file, when O(path) was given.
   returned: when O(path) is set
@@ -266,7 +273,12 @@ def run_module(module):
     labels = {}
     before_cfg = {'hash': primary} if primary else {}
     after_cfg = {'hash': hashed}
-    result = dict(changed=False, hash=hashed, algorithm=algorithm, hash_changed=hash_changed)
+    # current_hash is no_log: Ansible would replace it by a placeholder wherever it appears in the output.
+    # When it is kept, the module leaves it out and the action plugin returns it from the task's arguments.
+    kept_current_hash = bool(p['current_hash']) and hashed == p['current_hash']
+    result = dict(changed=False, algorithm=algorithm, hash_changed=hash_changed, kept_current_hash=kept_current_hash)
+    if not kept_current_hash:
+        result['hash'] = hashed
 
     if p['path']:
         result['path'] = p['path']
@@ -306,7 +318,7 @@ def main():
         argument_spec=dict(
             password=dict(type='str', required=True, no_log=True),
             algorithm=dict(type='str', default='argon2', choices=list(jp.ALGORITHMS)),
-            current_hash=dict(type='str', no_log=False),
+            current_hash=dict(type='str', no_log=True),
             path=dict(type='path'),
             write=dict(type='bool', default=False),
             notebook6=dict(type='bool', default=False),

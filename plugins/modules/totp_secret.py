@@ -7,18 +7,40 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: totp_secret
-short_description: Create a user's ~/.google_authenticator for libpam-google-authenticator
+short_description: Create a user's TOTP secret file for libpam-google-authenticator
 version_added: 0.1.0
 description:
   - Creates the file C(pam_google_authenticator.so) reads, in the format C(google-authenticator(1)) writes
     (a base32 secret of 160 bits from the operating system's CSPRNG, the option lines C(RATE_LIMIT n s),
     C(WINDOW_SIZE n), C(DISALLOW_REUSE) and C(TOTP_AUTH) (each after a double quote and a space), then 8-digit
     scratch codes),
-    mode C(0400), owned by the user, written atomically (temporary file in the same directory, then rename).
+    mode C(0400), owned by O(owner), written atomically (temporary file in the same directory, then rename).
+  - "Two layouts. B(Root-owned) (what the collection's C(ssh_totp) role uses): O(owner=root),
+    O(path=/var/lib/securelab/totp/USER) in a directory owned by root and not writable by group or others
+    (the role makes it C(root:root 0700)), and PAM configured with
+    C(pam_google_authenticator.so secret=/var/lib/securelab/totp/${USER} user=root): the PAM module then reads
+    and rewrites the file as root, requires it to be owned by root with no permission for group or others, and
+    writes its temporary file (C(PATH~XXXXXX), mode C(0400)) in that directory. The user cannot plant links
+    there or fill it. B(In the home) (the PAM module's default, C(~/.google_authenticator)): O(owner) is the
+    user, and the directory must be owned by the user, who needs to write it."
   - B(Never rewrites an existing valid file.) The PAM module rewrites it at every login (it removes used
-    scratch codes and appends timestamps and counters); writing it again would bring used scratch codes back.
+    scratch codes, appends timestamps and counters, and adds lines such as C(RESETTING_TIME_SKEW),
+    C(TIME_SKEW) and C(LAST0) to C(LAST9)); writing it again would bring used scratch codes back.
     Only its owner and mode are corrected when they are wrong. O(rotate=true) replaces it on purpose,
-    O(state=absent) removes it. An empty or corrupt existing file fails unless O(rotate=true).
+    O(state=absent) removes it.
+  - Every file the PAM module can use is accepted as it is, including every line the PAM module writes;
+    values are checked only where the PAM module checks them. A file it cannot use at all (empty, larger than
+    64 KiB, no valid base32 secret, no code it could accept) fails unless O(rotate=true); rotating makes a new
+    secret, so the user must enroll again. A file whose secret is intact but that has an option value the PAM
+    module refuses (for example C(WINDOW_SIZE 0)) fails with the line to fix; do not rotate it.
+  - "B(Migration) with O(migrate_from): when O(path) does not exist and the user's old file
+    (such as C(/home/alice/.google_authenticator)) does, its exact bytes move to O(path) (owned by O(owner),
+    mode C(0400)) and the old file is removed. The secret does not change, so the enrolled phone keeps
+    working, and no enrollment data is returned (RV(migrated=true)). The old file is read without following
+    a link and without blocking: its directory and every directory above must be under the user's control
+    and it must be a regular file owned by the user, at most 64 KiB, that the PAM module can use. Otherwise
+    the task fails, names the problem and changes nothing; remove the old file (a new secret is then created
+    and the user enrolls again) or set O(rotate=true) (which never reads or touches O(migrate_from))."
   - "Only when it creates or rotates the secret does it return what enrollment needs (RV(otpauth_uri),
     RV(scratch_codes), RV(secret)) and, from the action plugin on the controller, a QR code
     (RV(qr_png_base64), RV(qr_text)). A run that creates nothing returns none of them. Results that carry
@@ -27,10 +49,10 @@ description:
   - "B(Where it runs): the module runs on the target with the standard library only (Debian's C(python3) is
     enough). The action plugin draws the QR code on the controller with the Python package C(segno); without
     it the task warns and returns no QR code."
-  - The file, its parent directory and every directory above must be under the user's (or root's) control.
-    No symlink anywhere in O(path), the parent directory owned by the user and not writable by group or others
-    (the PAM module writes its temporary file there, so the user must be able to write it), and every ancestor
-    owned by root or the user and not writable by others unless sticky.
+  - The file, its parent directory and every directory above must be under O(owner)'s (or root's) control.
+    No symlink anywhere in O(path), the parent directory owned by O(owner) and not writable by group or others
+    (the PAM module writes its temporary file there), and every ancestor owned by root or O(owner) and not
+    writable by others unless sticky.
 author:
   - securelab.gpu_notebook maintainers (@securelab)
 extends_documentation_fragment:
@@ -40,10 +62,13 @@ attributes:
   check_mode:
     support: full
     details:
-      Reports whether the file would be created, rotated, removed or have its owner/mode corrected; returns no secret.
+      Reports whether the file would be created, rotated, migrated, removed or have its owner/mode corrected
+      (after the same checks as a real run); writes nothing and returns no secret.
   diff_mode:
     support: full
-    details: Before and after show the option lines; the secret and scratch codes are replaced by placeholders.
+    details:
+      Before and after show the option lines; the secret and scratch codes are replaced by placeholders.
+      A migration shows O(migrate_from) before and O(path) after.
   action:
     support: full
     details: The action plugin runs the module on the target, then draws the QR code on the controller.
@@ -56,14 +81,32 @@ attributes:
     platforms: posix
 options:
   user:
-    description: The account the file belongs to. It must exist on the target.
+    description:
+      - The person the secret is for. The account must exist on the target. It names the default O(path) and
+        O(label), and must own O(migrate_from).
     type: str
     required: true
+  owner:
+    description:
+      - The account that owns the file and its directory. Default is O(user).
+      - With V(root), the file is written owned by root (C(root:root 0400)) in a directory owned by root; PAM
+        must then be configured with C(user=root) (see the description).
+    type: str
   path:
-    description: The secret file. Default is C(~USER/.google_authenticator) from the user's passwd entry.
+    description:
+      - The secret file. Default is C(~USER/.google_authenticator) from the user's passwd entry.
+      - With O(owner=root), give the root-owned path, such as V(/var/lib/securelab/totp/alice).
+    type: path
+  migrate_from:
+    description:
+      - The user's old secret file, such as V(/home/alice/.google_authenticator). Moved to O(path) unchanged
+        when O(path) does not exist (see B(Migration) in the description).
+      - Ignored when O(path) exists and when O(rotate=true) (never read, never touched).
+      - With O(state=absent) it is removed too (a symlink itself, never its target); when its directory is not
+        under the user's control it is left alone with a warning.
     type: path
   state:
-    description: C(present) creates the file when it is missing, C(absent) removes it.
+    description: C(present) creates the file when it is missing, C(absent) removes it (and O(migrate_from)).
     type: str
     choices: [present, absent]
     default: present
@@ -71,7 +114,8 @@ options:
     description:
       - Replace the file with a new secret and new scratch codes even when it is valid. Every run with
         C(rotate=true) makes a new secret, so set it for one run only (for example from C(--extra-vars)).
-      - Also replaces an empty or corrupt file.
+      - Also replaces a file the PAM module cannot use. The user must enroll again after a rotation.
+      - O(migrate_from) is ignored.
     type: bool
     default: false
   issuer:
@@ -102,7 +146,8 @@ options:
     type: int
     default: 5
 notes:
-  - The secret file is private to the user (mode C(0400)); the PAM module refuses a file that group or others can read.
+  - The secret file is private to its owner (mode C(0400)); the PAM module refuses a file that group or others
+    can read, or that is not owned by the account it runs as (the user, or the account of its C(user=) option).
   - "The module must run as root (C(become: true)) or as the user."
 seealso:
   - name: google-authenticator-libpam
@@ -114,13 +159,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Create alice's TOTP secret (nothing happens if she already has one)
+- name: Keep alice's TOTP secret in a root-owned directory, moving her old ~/.google_authenticator there
   securelab.gpu_notebook.totp_secret:
     user: alice
-    issuer: securelab
+    owner: root
+    path: /var/lib/securelab/totp/alice
+    migrate_from: /home/alice/.google_authenticator
   become: true
   register: __alice_totp
-  no_log: true  # the result holds the secret, the scratch codes and the QR code
+  no_log: true  # the result holds the secret, the scratch codes and the QR code (when a new one was made)
 
 - name: Hand the enrollment data to alice, only when a secret was created
   ansible.builtin.copy:
@@ -143,6 +190,14 @@ EXAMPLES = r"""
   when: __alice_totp.qr_png_base64 is defined
   no_log: true
 
+- name: Create dave's TOTP secret in his home (nothing happens if he already has one)
+  securelab.gpu_notebook.totp_secret:
+    user: dave
+    issuer: securelab
+  become: true
+  register: __dave_totp
+  no_log: true
+
 - name: Replace bob's secret (lost phone)
   securelab.gpu_notebook.totp_secret:
     user: bob
@@ -153,9 +208,12 @@ EXAMPLES = r"""
   register: __bob_totp
   no_log: true
 
-- name: Remove carol's secret
+- name: Remove carol's secret (and her old one in her home, if any)
   securelab.gpu_notebook.totp_secret:
     user: carol
+    owner: root
+    path: /var/lib/securelab/totp/carol
+    migrate_from: /home/carol/.google_authenticator
     state: absent
   become: true
 """
@@ -171,6 +229,13 @@ created:
   returned: always
   type: bool
   sample: true
+migrated:
+  description:
+    - Whether O(migrate_from) was moved to O(path) unchanged by this run (or would be, in check mode).
+    - A migration returns no secret and no enrollment data; the enrolled authenticator app keeps working.
+  returned: always
+  type: bool
+  sample: false
 otpauth_uri:
   description:
     - The C(otpauth://totp/ISSUER:LABEL?secret=SECRET&issuer=ISSUER) URI, label and issuer URL-encoded.
@@ -204,122 +269,17 @@ qr_text:
   type: str
 """
 
-import os
-import pwd
-import socket
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _totp, _user_file
-
-FILE_MODE = 0o400
-# pam_google_authenticator accepts 0400 or 0600 (it ignores the owner's write bit).
-ACCEPTED_MODES = (0o400, 0o600)
-
-
-def run_module(module):
-    p = module.params
-    errors = _totp.validate_options(p['window_size'], p['scratch_codes'], p['rate_limit_attempts'],
-                                    p['rate_limit_seconds'], p['issuer'], p['label'])
-    if errors:
-        module.fail_json(msg='; '.join(errors))
-    try:
-        account = pwd.getpwnam(p['user'])
-    except KeyError:
-        module.fail_json(msg='user: no account named {!r} on this host'.format(p['user']))
-    path = p['path'] or account.pw_dir.rstrip('/') + '/.google_authenticator'
-    if not path.startswith('/'):
-        module.fail_json(msg=f'path: must be absolute, got {path!r}')
-    directory, name = path.rsplit('/', 1)
-    if not name or name in ('.', '..'):
-        module.fail_json(msg=f'path: {path!r} does not name a file')
-    result = dict(changed=False, created=False, path=path)
-
-    try:
-        dir_fd = _user_file.open_user_dir(directory or '/', account.pw_uid)
-    except _user_file.UnsafePathError as e:
-        module.fail_json(msg=f"path: {path} is not under the control of user {p['user']}: {to_native(e)}", **result)
-    except OSError as e:
-        module.fail_json(msg=f'path: cannot open the directory of {path}: {to_native(e)}', **result)
-    try:
-        apply(module, dir_fd, name, account, result)
-    except _user_file.UnsafePathError as e:
-        module.fail_json(msg=f"path: {path} is not under the control of user {p['user']}: {to_native(e)}", **result)
-    except OSError as e:
-        module.fail_json(msg=f'path: {path}: {to_native(e)}', **result)
-    finally:
-        os.close(dir_fd)
-    module.exit_json(**result)
-
-
-def apply(module, dir_fd, name, account, result):
-    p = module.params
-    st = _user_file.lstat_at(dir_fd, name)
-    if st is not None and stat.S_ISLNK(st.st_mode):
-        raise _user_file.UnsafePathError('it is a symlink')
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        raise _user_file.UnsafePathError('it is not a regular file')
-    old = None
-    if st is not None:
-        old = _user_file.read_at(dir_fd, name).decode('utf-8', errors='replace')
-    diff = dict(before=_totp.redact(old), after='', before_header=result['path'], after_header=result['path'])
-
-    if p['state'] == 'absent':
-        if st is not None:
-            result['changed'] = True
-            if not module.check_mode:
-                _user_file.unlink_at(dir_fd, name)
-        if module._diff:
-            result['diff'] = diff
-        return
-
-    if st is not None and not p['rotate']:
-        try:
-            _totp.parse(old)
-        except _totp.TotpFileError as e:
-            module.fail_json(msg=f"path: {result['path']} is empty or corrupt ({to_native(e)}); "
-                                 'set rotate=true to replace it', **result)
-        if st.st_uid not in (0, account.pw_uid):
-            raise _user_file.UnsafePathError(f'the existing file is owned by uid {st.st_uid}')
-        mode = stat.S_IMODE(st.st_mode)
-        if st.st_uid != account.pw_uid or st.st_gid != account.pw_gid or mode not in ACCEPTED_MODES:
-            result['changed'] = True
-            diff['before'] += f'owner: {st.st_uid}:{st.st_gid} mode: {mode:04o}\n'
-            diff['after'] = _totp.redact(old) + f'owner: {account.pw_uid}:{account.pw_gid} mode: {FILE_MODE:04o}\n'
-            if not module.check_mode:
-                _user_file.fix_attributes_at(dir_fd, name, account.pw_uid, account.pw_gid, FILE_MODE)
-        else:
-            diff['after'] = diff['before']
-        if module._diff and result['changed']:
-            result['diff'] = diff
-        return
-
-    # Create or rotate.
-    label = p['label'] if p['label'] is not None else '{}@{}'.format(p['user'], socket.gethostname())
-    errors = _totp.validate_options(p['window_size'], p['scratch_codes'], p['rate_limit_attempts'],
-                                    p['rate_limit_seconds'], p['issuer'], label)
-    if errors:
-        module.fail_json(msg='; '.join(errors), **result)
-    secret = _totp.generate_secret()
-    codes = _totp.generate_scratch_codes(p['scratch_codes'])
-    content = _totp.render(secret, codes, window_size=p['window_size'], rate_limit_attempts=p['rate_limit_attempts'],
-                           rate_limit_seconds=p['rate_limit_seconds'], disallow_reuse=p['disallow_reuse'])
-    result.update(changed=True, created=True)
-    diff['after'] = _totp.redact(content)
-    if module._diff:
-        result['diff'] = diff
-    if module.check_mode:
-        return
-    _user_file.write_atomic_at(dir_fd, name, content.encode('ascii'), account.pw_uid, account.pw_gid, FILE_MODE)
-    result.update(otpauth_uri=_totp.otpauth_uri(secret, label, p['issuer']), scratch_codes=codes, secret=secret)
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils._totp_secret import run_module
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             user=dict(type='str', required=True),
+            owner=dict(type='str'),
             path=dict(type='path'),
+            migrate_from=dict(type='path'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             rotate=dict(type='bool', default=False),
             issuer=dict(type='str', default='securelab'),

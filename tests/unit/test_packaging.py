@@ -45,7 +45,7 @@ def test_manifest_declares_the_collections_we_use(tarball: Path) -> None:
         manifest = json.load(tar.extractfile("MANIFEST.json"))  # type: ignore[arg-type]
     info = manifest["collection_info"]
     assert (info["namespace"], info["name"]) == ("securelab", "gpu_notebook")
-    assert set(info["dependencies"]) == {"ansible.posix", "community.crypto", "community.docker"}
+    assert set(info["dependencies"]) == {"community.crypto", "community.docker"}
     used = set()
     for path in [*ROOT.glob("roles/**/*.yml"), *ROOT.glob("playbooks/*.yml")]:
         text = path.read_text()

@@ -37,3 +37,12 @@ def test_result_with_a_hash_is_no_log(module_result, hidden):
         shown = _RawTaskResult(host=mock.MagicMock(), task=task, return_data=result,
                                task_fields={}).as_callback_task_result()
         assert HASH not in repr(shown.result)
+
+
+def test_a_kept_current_hash_comes_back_from_the_task_args():
+    """current_hash is no_log, so the module leaves it out of its output; register still gets the hash."""
+    plugin = make_plugin({"password": "x" * 12, "current_hash": HASH})
+    kept = {"changed": False, "algorithm": "sha256", "hash_changed": False, "kept_current_hash": True}
+    with mock.patch.object(plugin, "_execute_module", return_value=dict(kept)):
+        result = plugin.run(task_vars={})
+    assert result["hash"] == HASH and result["_ansible_no_log"] is True

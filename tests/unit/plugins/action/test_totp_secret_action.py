@@ -75,6 +75,7 @@ def make_plugin(args):
 @pytest.mark.parametrize(("module_result", "qr"), [
     ({"changed": True, "created": True, "otpauth_uri": URIS[0], "scratch_codes": ["12345678"], "secret": "S"}, True),
     ({"changed": False, "created": False, "path": "/home/alice/.google_authenticator"}, False),
+    ({"changed": True, "created": False, "migrated": True, "path": "/var/lib/securelab/totp/alice"}, False),
     ({"failed": True, "msg": "user: no account named 'x'"}, False),
 ])
 def test_qr_only_when_a_secret_came_back(module_result, qr):
@@ -96,3 +97,14 @@ def test_no_segno_on_the_controller_warns_and_returns_no_qr(monkeypatch):
         result = plugin.run(task_vars={})
     assert "qr_png_base64" not in result and "qr_text" not in result
     assert any("segno" in w for w in result["warnings"]) and result["otpauth_uri"] == URIS[0]
+
+
+def test_the_root_layout_options_reach_the_module_unchanged():
+    args = {"user": "alice", "owner": "root", "path": "/var/lib/securelab/totp/alice",
+            "migrate_from": "/home/alice/.google_authenticator", "rotate": False}
+    plugin = make_plugin(dict(args))
+    migrated = {"changed": True, "created": False, "migrated": True, "path": args["path"]}
+    with mock.patch.object(plugin, "_execute_module", return_value=dict(migrated)) as execute:
+        result = plugin.run(task_vars={})
+    assert execute.call_args.kwargs["module_args"] == args
+    assert result["migrated"] is True and not any(k in result for k in (*action.SECRET_KEYS, "qr_png_base64"))

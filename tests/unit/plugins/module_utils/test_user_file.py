@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import stat
 
 import pytest
@@ -112,3 +114,74 @@ def test_read_and_fix_never_follow_a_symlink(home, tmp_path):
         os.close(fd)
     assert target.read_text() == "victim" and stat.S_IMODE(target.stat().st_mode) == 0o644
     assert not (home / "ga").is_symlink() and (home / "ga").read_text() == "new\n"
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Fail instead of hanging: opening a FIFO without O_NONBLOCK waits for a writer forever."""
+    def expired(_signum, _frame):
+        raise TimeoutError(f"did not return within {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_fifo_is_refused_without_blocking(home):
+    os.mkfifo(home / "ga", 0o600)
+    fd = uf.open_user_dir(str(home), UID)
+    try:
+        with deadline(10):
+            with pytest.raises(uf.UnsafePathError, match="not a regular file"):
+                uf.read_at(fd, "ga")
+            with pytest.raises(uf.UnsafePathError, match="not a regular file"):
+                uf.fix_attributes_at(fd, "ga", UID, os.getgid(), 0o400)
+    finally:
+        os.close(fd)
+    assert stat.S_IMODE(os.lstat(home / "ga").st_mode) == 0o600
+
+
+def test_read_file_at_returns_the_stat_and_refuses_a_larger_file(home):
+    (home / "ga").write_bytes(b"x" * 100)
+    fd = uf.open_user_dir(str(home), UID)
+    try:
+        data, st = uf.read_file_at(fd, "ga", 100)
+        assert data == b"x" * 100 and st.st_ino == os.lstat(home / "ga").st_ino and stat.S_ISREG(st.st_mode)
+        with pytest.raises(uf.FileTooLargeError):
+            uf.read_file_at(fd, "ga", 99)
+        with pytest.raises(FileNotFoundError):
+            uf.read_at(fd, "missing")
+    finally:
+        os.close(fd)
+
+
+def test_a_missing_directory_is_told_apart(tmp_path):
+    with pytest.raises(uf.MissingPathError, match="does not exist"):
+        uf.open_user_dir(str(tmp_path / "no" / "such"), UID)
+    assert issubclass(uf.MissingPathError, uf.UnsafePathError)  # callers that only know UnsafePathError refuse it
+
+
+def test_unlink_at_removes_a_symlink_not_its_target(home, tmp_path):
+    target = tmp_path / "target"
+    target.write_text("victim")
+    (home / "ga").symlink_to(target)
+    fd = uf.open_user_dir(str(home), UID)
+    try:
+        uf.unlink_at(fd, "ga")
+    finally:
+        os.close(fd)
+    assert not os.path.lexists(home / "ga") and target.read_text() == "victim"
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="chown to another user needs root")
+def test_a_root_owned_directory_for_owner_root(tmp_path):
+    """owner=root (the totp_secret layout /var/lib/securelab/totp): root's directory, nobody else's."""
+    d = tmp_path / "totp"
+    d.mkdir(mode=0o700)
+    os.close(uf.open_user_dir(str(d), 0))
+    os.chown(d, 65534, 65534)
+    with pytest.raises(uf.UnsafePathError, match=r"must be owned by the user \(uid 0\)"):
+        uf.open_user_dir(str(d), 0)

@@ -34,9 +34,23 @@ def test_new_hash_is_accepted_by_jupyter_server(capsys, monkeypatch, algorithm):
 
 @pytest.mark.parametrize("algorithm", ["argon2", "sha256", "sha1"])
 def test_current_hash_that_verifies_is_kept(capsys, algorithm):
+    """The module leaves the kept hash out of its output (the action plugin returns it from the task's args)."""
     current = passwd(PW, algorithm)
-    res = run(capsys, password=PW, algorithm=algorithm, current_hash=current)
-    assert res["rc"] == 0 and res["changed"] is False and res["hash"] == current and res["hash_changed"] is False
+    res = run(capsys, password=PW, algorithm=algorithm, current_hash=current, _ansible_diff=True)
+    assert res["rc"] == 0 and res["changed"] is False and res["hash_changed"] is False
+    assert res["kept_current_hash"] is True and "hash" not in res
+    assert current not in json.dumps(res) and "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" not in json.dumps(
+        {k: v for k, v in res.items() if k != "invocation"})
+
+
+def test_current_hash_is_a_no_log_option(capsys):
+    """A hash is a secret: Ansible hides current_hash like password (invocation, -vvv, callbacks)."""
+    current = passwd(PW, "sha256")
+    res = run(capsys, password=PW, algorithm="sha256", current_hash=current, _ansible_verbosity=3)
+    assert current not in json.dumps(res) and PW not in json.dumps(res)
+    args = res["invocation"]["module_args"]
+    assert args["current_hash"] == args["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert not any("no_log" in str(w) for w in res.get("warnings", []))
 
 
 @pytest.mark.parametrize(("current", "algorithm"), [
@@ -48,6 +62,7 @@ def test_current_hash_that_verifies_is_kept(capsys, algorithm):
 def test_current_hash_that_does_not_fit_is_replaced(capsys, current, algorithm):
     res = run(capsys, password=PW, algorithm=algorithm, current_hash=current, _ansible_diff=True)
     assert res["changed"] is True and res["hash"] != current and passwd_check(res["hash"], PW)
+    assert res["kept_current_hash"] is False
     diff = json.dumps(res["diff"])
     assert res["hash"] not in diff and (not current or current not in diff)
     assert "<hidden" in res["diff"]["after"]

@@ -5,13 +5,25 @@ from __future__ import annotations
 import json
 
 import pytest
+from ansible.module_utils import _internal
+from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 
 
 def run_module(capsys, main, args):
-    """Run ``main()`` with ``args`` as module arguments; the result dict gets the exit code as ``rc``."""
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        main()
+    """Run ``main()`` with ``args`` as module arguments; the result dict gets the exit code as ``rc``.
+
+    Warnings are returned in the result as on a target: each run starts without the earlier runs' ones,
+    and not as the controller (which displays them instead), whatever other tests imported before.
+    """
+    warnings._global_warnings.clear()
+    warnings._global_deprecations.clear()
+    was_controller, _internal.is_controller = _internal.is_controller, False
+    try:
+        with patch_module_args(args), pytest.raises(SystemExit) as exc:
+            main()
+    finally:
+        _internal.is_controller = was_controller
     out = json.loads(capsys.readouterr().out)
     out["rc"] = exc.value.code
     return out
