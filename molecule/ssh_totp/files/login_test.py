@@ -112,9 +112,8 @@ def main() -> int:
         t.close()
         print(json.dumps({"automation_key_only_in": {"ok": who == "ansible", "detail": f"id -un={who!r}"}}))
         return 0 if who == "ansible" else 1
-    keys = {
-        name: paramiko.Ed25519Key.from_private_key_file(str(keydir / name)) for name in ("ansible", "alice", "bob", "carol")
-    }
+    names = ("ansible", "alice", "bob", "carol")
+    keys = {name: paramiko.Ed25519Key.from_private_key_file(str(keydir / name)) for name in names}
     secret = enrolled_secret(enrolldir, "alice")
     scratch = (enrolldir / "alice" / "scratch-codes.txt").read_text().split()
     results: dict[str, dict] = {}

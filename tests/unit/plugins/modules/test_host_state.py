@@ -379,9 +379,8 @@ def test_session_env_recovers_ssh_client_from_an_ancestor():
     inner = subprocess.list2cmdline(
         ["env", "-i", f"PYTHONPATH={os.pathsep.join(sys.path)}", sys.executable, "-c", SCRIPT])
     # "; true": the shell stays the ancestor instead of exec'ing the command.
-    out = subprocess.run(["sh", "-c", inner + "; true"], env=dict(os.environ, SSH_CLIENT="192.0.2.7 50000 22",
-                                                        SSH_CONNECTION="192.0.2.7 50000 192.0.2.1 22"),
-                         capture_output=True, text=True, check=True)
+    session = dict(os.environ, SSH_CLIENT="192.0.2.7 50000 22", SSH_CONNECTION="192.0.2.7 50000 192.0.2.1 22")
+    out = subprocess.run(["sh", "-c", inner + "; true"], env=session, capture_output=True, text=True, check=True)
     env = json.loads(out.stdout)
     assert env["SSH_CLIENT"] == "192.0.2.7 50000 22"
     assert env["SSH_CONNECTION"] == "192.0.2.7 50000 192.0.2.1 22"

@@ -251,8 +251,9 @@ def test_line_pam_ignores_is_kept_with_a_warning(capsys, ga):
     os.chmod(ga, 0o400)
     res = create(capsys, ga)
     assert res["rc"] == 0 and res["changed"] is False and ga.read_text() == content
-    assert warnings_of(res) == [f"path: {ga}: line 4 is neither an option line nor a scratch code: "
-                               "pam_google_authenticator ignores it and every scratch code after it"]
+    assert warnings_of(res) == [
+        f"path: {ga}: line 4 is neither an option line nor a scratch code: "
+        "pam_google_authenticator ignores it and every scratch code after it"]
     assert "Bob" not in json.dumps(res)
 
 
