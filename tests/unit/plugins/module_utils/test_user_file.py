@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import stat
 
 import pytest
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _user_file as uf
+from ansible_collections.securelab.gpu_notebook.tests.unit.plugins.modules.utils import deadline
 
 UID = os.getuid()
 
@@ -114,20 +113,6 @@ def test_read_and_fix_never_follow_a_symlink(home, tmp_path):
         os.close(fd)
     assert target.read_text() == "victim" and stat.S_IMODE(target.stat().st_mode) == 0o644
     assert not (home / "ga").is_symlink() and (home / "ga").read_text() == "new\n"
-
-
-@contextlib.contextmanager
-def deadline(seconds):
-    """Fail instead of hanging: opening a FIFO without O_NONBLOCK waits for a writer forever."""
-    def expired(_signum, _frame):
-        raise TimeoutError(f"did not return within {seconds} s")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_fifo_is_refused_without_blocking(home):

@@ -3,11 +3,9 @@ the root-owned layout (owner=root) and the migration of a user's old file (migra
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pwd
-import signal
 import socket
 import stat
 
@@ -15,7 +13,7 @@ import pyotp
 import pytest
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _totp, _totp_secret
 from ansible_collections.securelab.gpu_notebook.plugins.modules import totp_secret
-from ansible_collections.securelab.gpu_notebook.tests.unit.plugins.modules.utils import run_module
+from ansible_collections.securelab.gpu_notebook.tests.unit.plugins.modules.utils import deadline, run_module
 
 ME = pwd.getpwuid(os.getuid())
 SECRET_KEYS = ("otpauth_uri", "scratch_codes", "secret", "qr_png_base64", "qr_text")
@@ -387,20 +385,6 @@ def test_migration_in_check_mode_changes_nothing(capsys, totp_dir, nobody_home):
 def test_no_old_file_creates_a_new_secret(capsys, totp_dir, tmp_path):
     res = root_layout(capsys, totp_dir, tmp_path / "home" / "missing")  # not even the home exists
     assert res["rc"] == 0 and res["created"] is True and res["migrated"] is False and "secret" in res
-
-
-@contextlib.contextmanager
-def deadline(seconds):
-    """Fail instead of hanging (a FIFO opened without O_NONBLOCK waits for a writer forever)."""
-    def expired(_signum, _frame):
-        raise TimeoutError(f"the module did not return within {seconds} s")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def plant_symlink_to_shadow(home, tmp_path):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 
 import pytest
 from ansible.module_utils import _internal
@@ -27,3 +29,17 @@ def run_module(capsys, main, args):
     out = json.loads(capsys.readouterr().out)
     out["rc"] = exc.value.code
     return out
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Fail instead of hanging: a FIFO opened without O_NONBLOCK waits for a writer forever."""
+    def expired(_signum, _frame):
+        raise TimeoutError(f"did not return within {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
