@@ -151,23 +151,32 @@ def _port(value: object) -> int:
     return value
 
 
-def _gpus(value: object) -> str | list[int]:
+# What nvidia-smi -L prints: GPU-<uuid> for a GPU, MIG-<uuid> for a MIG device (MIG-GPU-<uuid>/<gi>/<ci> on
+# drivers before R470). Docker passes them to the NVIDIA runtime as device IDs, like indices.
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+GPU_ID_RE = re.compile(rf"^(GPU-{_UUID}|MIG-{_UUID}|MIG-GPU-{_UUID}/[0-9]+/[0-9]+)$")
+
+
+def _gpus(value: object) -> str | list[int | str]:
     if isinstance(value, str):
         if value in ("all", "none"):
             return value
-        raise UserError(f"must be 'all', 'none' or a list of GPU indices, got {value[:40]!r}")
+        raise UserError(f"must be 'all', 'none' or a list of GPU indices or GPU-/MIG- UUIDs, got {value[:40]!r}")
     if isinstance(value, Sequence):
-        result: list[int] = []
+        result: list[int | str] = []
         for index, gpu in enumerate(value):
             if isinstance(gpu, str) and gpu.strip().isdigit():
                 gpu = int(gpu.strip())
-            if isinstance(gpu, bool) or not isinstance(gpu, int) or gpu < 0:
-                raise UserError(f"[{index}] must be a non-negative integer GPU index, got {gpu!r}")
+            elif isinstance(gpu, str) and GPU_ID_RE.match(gpu.strip()):
+                gpu = gpu.strip()
+            elif isinstance(gpu, bool) or not isinstance(gpu, int) or gpu < 0:
+                raise UserError(f"[{index}] must be a non-negative integer GPU index or a GPU-/MIG- UUID "
+                                f"(as nvidia-smi -L prints it), got {str(gpu)[:60]!r}")
             if gpu in result:
-                raise UserError(f"[{index}] duplicate GPU index {gpu}")
+                raise UserError(f"[{index}] duplicate GPU {gpu}")
             result.append(gpu)
         return result
-    raise UserError(f"must be 'all', 'none' or a list of GPU indices, got {type(value).__name__}")
+    raise UserError(f"must be 'all', 'none' or a list of GPU indices or GPU-/MIG- UUIDs, got {type(value).__name__}")
 
 
 def _keys(value: object, present: bool) -> list[str]:

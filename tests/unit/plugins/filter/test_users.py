@@ -113,6 +113,16 @@ def test_empty_list_and_none():
     assert validate_users(None) == []
 
 
+GPU_UUID = "GPU-5a3c1f2e-9b7d-4e8a-a1b2-c3d4e5f60718"
+MIG_UUID = "MIG-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+MIG_LEGACY = "MIG-GPU-5a3c1f2e-9b7d-4e8a-a1b2-c3d4e5f60718/1/0"
+
+
+def test_gpu_and_mig_uuids_are_accepted():
+    result = validate_users([alice(gpus=[GPU_UUID, " " + MIG_UUID, MIG_LEGACY, 1])])
+    assert result[0]["gpus"] == [GPU_UUID, MIG_UUID, MIG_LEGACY, 1]
+
+
 def test_string_port_and_gpu_are_normalised():
     result = validate_users([alice(notebook_port="8801", gpus=["0", 2])])
     assert result[0]["notebook_port"] == 8801
@@ -195,7 +205,11 @@ def test_refused_keys(key, message):
         ([alice(notebook_port=None)], "gpu_notebook_users[0].notebook_port: required for a present user"),
         ([{k: v for k, v in alice().items() if k != "notebook_port"}], "notebook_port: required for a present user"),
         ([alice(gpus="some")], "gpu_notebook_users[0].gpus: must be 'all', 'none' or a list"),
-        ([alice(gpus=[0, 0])], "gpu_notebook_users[0].gpus[1] duplicate GPU index 0"),
+        ([alice(gpus=[0, 0])], "gpu_notebook_users[0].gpus[1] duplicate GPU 0"),
+        ([alice(gpus=[GPU_UUID, GPU_UUID])], f"gpu_notebook_users[0].gpus[1] duplicate GPU {GPU_UUID}"),
+        ([alice(gpus=["GPU-0"])], "gpus[0] must be a non-negative integer GPU index or a GPU-/MIG- UUID"),
+        ([alice(gpus=[GPU_UUID + "; rm"])], "gpu_notebook_users[0].gpus[0] must be a non-negative integer"),
+        ([alice(gpus=["all"])], "gpu_notebook_users[0].gpus[0] must be a non-negative integer"),
         ([alice(gpus=[-1])], "gpu_notebook_users[0].gpus[0] must be a non-negative integer"),
         ([alice(gpus=[True])], "gpu_notebook_users[0].gpus[0] must be a non-negative integer"),
         ([alice(gpus=0)], "gpu_notebook_users[0].gpus: must be 'all', 'none' or a list"),
