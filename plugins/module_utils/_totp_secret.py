@@ -74,6 +74,8 @@ class TotpSecret:
     def run(self):
         try:
             dir_fd = _user_file.open_user_dir(self.directory, self.owner.pw_uid)
+        except _user_file.MissingPathError as e:
+            self.missing_directory(e)
         except _user_file.UnsafePathError as e:
             self.fail(f'path: {self.path} is not under the control of user {self.owner.pw_name}: {to_native(e)}')
         except OSError as e:
@@ -92,6 +94,19 @@ class TotpSecret:
 
     def fail(self, msg):
         self.module.fail_json(msg=msg, **self.result)
+
+    def missing_directory(self, error):
+        """The directory of path does not exist: nothing to remove (state=absent); in check mode, the directory the
+        caller creates first (the role's task before this one) does not exist yet, so report what would happen."""
+        if self.p['state'] == 'absent':
+            if self.migrate_from:
+                self.remove_migrate_from()
+        elif self.module.check_mode:
+            self.result['changed'] = True
+            self.result['migrated' if self.migrate_from and os.path.lexists(self.migrate_from) else 'created'] = True
+        else:
+            self.fail(f'path: {self.path} is not under the control of user {self.owner.pw_name}: {to_native(error)}')
+        self.module.exit_json(**self.result)
 
     def apply(self, dir_fd):
         st = _user_file.lstat_at(dir_fd, self.name)

@@ -540,3 +540,15 @@ def test_absent_leaves_a_directory_in_place_of_the_old_file(capsys, tmp_path, to
 def test_bad_migrate_from_fails(capsys, ga, args, error):
     res = create(capsys, ga, **args)
     assert res["rc"] == 1 and res["msg"].startswith(error) and not ga.exists()
+
+
+def test_missing_secret_directory(capsys, tmp_path):
+    """The role creates the directory in the task before: in check mode on a fresh host it does not exist yet."""
+    totp_dir = tmp_path / "not-yet"
+    res = root_layout(capsys, totp_dir, _ansible_check_mode=True)
+    assert res["rc"] == 0 and res["changed"] is True and res["created"] is True and "secret" not in res
+    res = root_layout(capsys, totp_dir, state="absent")  # nothing to remove
+    assert res["rc"] == 0 and res["changed"] is False
+    res = root_layout(capsys, totp_dir)  # a real run still needs the directory
+    assert res["rc"] == 1 and "does not exist" in res["msg"]
+    assert not totp_dir.exists()
