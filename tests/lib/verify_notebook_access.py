@@ -57,6 +57,15 @@ def main() -> int:
             out = user.run_code("import os; print(os.getuid(), os.getgid(), 6 * 7)").split()
             expect("kernel_runs_code_as_the_user", len(out) == 3 and out[0] == str(owner["uid"]) and out[2] == "42",
                    out)
+            # A locked-down notebook does not phone home: JupyterLab's announcements plugin (the "Would you like
+            # to get notified about official Jupyter news?" prompt, news feed and update check) is disabled in the
+            # page config the person's browser gets, and the server has no news feed to fetch.
+            page = user.get("/lab")
+            marker = '"disabledExtensions": ['
+            disabled = page.text.split(marker, 1)[1].split("]", 1)[0] if marker in page.text else ""
+            expect("lab_announcements_plugin_is_disabled",
+                   page.status_code == 200 and "@jupyterlab/apputils-extension:announcements" in disabled,
+                   [page.status_code, disabled[:200]])
     finally:
         tunnel.close()
 
