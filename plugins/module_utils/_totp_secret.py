@@ -77,23 +77,29 @@ class TotpSecret:
         except _user_file.MissingPathError as e:
             self.missing_directory(e)
         except _user_file.UnsafePathError as e:
-            self.fail(f'path: {self.path} is not under the control of user {self.owner.pw_name}: {to_native(e)}')
+            self.fail_unsafe(e)
         except OSError as e:
             self.fail(f'path: cannot open the directory of {self.path}: {to_native(e)}')
         try:
             self.apply(dir_fd)
         except _user_file.UnsafePathError as e:
-            self.fail(f'path: {self.path} is not under the control of user {self.owner.pw_name}: {to_native(e)}')
+            self.fail_unsafe(e)
         except OSError as e:
             self.fail(f'path: {self.path}: {to_native(e)}')
         finally:
             _close(dir_fd)
+        self.finish()
+
+    def finish(self):
         if self.module._diff and self.diffs:
             self.result['diff'] = self.diffs[0] if len(self.diffs) == 1 else self.diffs
         self.module.exit_json(**self.result)
 
     def fail(self, msg):
         self.module.fail_json(msg=msg, **self.result)
+
+    def fail_unsafe(self, error):
+        self.fail(f'path: {self.path} is not under the control of user {self.owner.pw_name}: {to_native(error)}')
 
     def missing_directory(self, error):
         """The directory of path does not exist: nothing to remove (state=absent); in check mode, the directory the
@@ -105,8 +111,8 @@ class TotpSecret:
             self.result['changed'] = True
             self.result['migrated' if self.migrate_from and os.path.lexists(self.migrate_from) else 'created'] = True
         else:
-            self.fail(f'path: {self.path} is not under the control of user {self.owner.pw_name}: {to_native(error)}')
-        self.module.exit_json(**self.result)
+            self.fail_unsafe(error)
+        self.finish()
 
     def apply(self, dir_fd):
         st = _user_file.lstat_at(dir_fd, self.name)
