@@ -80,8 +80,9 @@ options:
     description:
       - Also set a few facts, cheaper than M(ansible.builtin.setup) with C(gather_subset=min) - C(env) (the
         environment of the module, as C(setup) reports it; over SSH it holds C(SSH_CLIENT)), C(getent_passwd)
-        (the passwd database, shaped as M(ansible.builtin.getent) sets it) and, on Debian and Ubuntu,
-        C(distribution) and C(distribution_release) from C(/etc/os-release).
+        (the passwd database, shaped as M(ansible.builtin.getent) sets it), C(interfaces) (the network
+        interfaces' names, as C(setup) reports them) and, on Debian and Ubuntu, C(distribution) and
+        C(distribution_release) from C(/etc/os-release).
       - "Under C(become) (sudo resets the environment), C(SSH_CLIENT) and C(SSH_CONNECTION) are taken from the
         SSH session the module runs in: from the nearest ancestor process (the login shell of the connection,
         or sudo itself) whose initial environment holds them. C(setup) under C(become) reports neither, so the
@@ -226,7 +227,7 @@ commands:
   returned: always
   type: dict
 ansible_facts:
-  description: C(env), C(getent_passwd) and, on Debian and Ubuntu, C(distribution) and C(distribution_release).
+  description: C(env), C(getent_passwd), C(interfaces) and, on Debian and Ubuntu, C(distribution) and C(distribution_release).
   returned: when O(facts=true)
   type: dict
 cap_bnd:
@@ -257,7 +258,8 @@ images:
   type: dict
 networks:
   description:
-    - For each name of O(networks) - C(exists) and, when it exists, C(driver), C(enable_ipv6), C(internal), C(labels).
+    - For each name of O(networks) - C(exists) and, when it exists, C(driver), C(enable_ipv6), C(internal), C(labels), C(options)
+      (the driver options, such as C(com.docker.network.bridge.name)).
       C(exists=null) when Docker does not answer.
   returned: always
   type: dict
@@ -587,6 +589,14 @@ def os_release():
     return dict(distribution=names[fields['ID']], distribution_release=fields['VERSION_CODENAME'])
 
 
+def interfaces():
+    """The network interfaces' names (setup's ansible_interfaces)."""
+    try:
+        return sorted(os.listdir('/sys/class/net'))
+    except OSError:
+        return []
+
+
 def cap_bnd():
     with open('/proc/1/status', encoding='ascii') as handle:
         for line in handle:
@@ -681,7 +691,8 @@ def docker_objects(sock_path, containers, images, networks=()):
                 nets[name] = dict(exists=False)
                 continue
             nets[name] = dict(exists=True, driver=data.get('Driver'), enable_ipv6=bool(data.get('EnableIPv6')),
-                              internal=bool(data.get('Internal')), labels=data.get('Labels') or {})
+                              internal=bool(data.get('Internal')), labels=data.get('Labels') or {},
+                              options=data.get('Options') or {})
     except (OSError, ValueError):
         return ({n: dict(exists=None) for n in containers}, dict.fromkeys(images),
                 {n: dict(exists=None) for n in networks}, False)
@@ -737,7 +748,7 @@ def main():
         if p['accounts']:
             result['passwd'] = passwd
         if p['facts']:
-            result['ansible_facts'] = dict(env=session_env(), getent_passwd=passwd, **os_release())
+            result['ansible_facts'] = dict(env=session_env(), getent_passwd=passwd, interfaces=interfaces(), **os_release())
         if p['capabilities']:
             result['cap_bnd'] = cap_bnd()
         if p['daemon_json'] is not None:

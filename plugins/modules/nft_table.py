@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# Copyright (c) securelab maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nft_table
+short_description: Keep one nftables table exactly as declared, in a file and in the kernel, leaving every other table alone
+version_added: 0.4.0
+description:
+  - Writes O(path), an C(nft -f) script that replaces the table O(family) O(name) and nothing else (it creates the
+    table, deletes it and defines it again in one transaction), and loads it into the kernel. Docker's, fail2ban's and
+    any other table are left as they are; C(flush ruleset) is never used.
+  - The check is the apply. On every run the module compares the file with O(content), and the table the kernel
+    holds (C(nft -s list table), without counters) with what it listed right after its last load (kept in
+    O(state_path)). A removed table (C(nft flush ruleset), C(systemctl restart nftables)), a rule deleted or added by
+    hand, or an edited file is reloaded; a host in sync reports C(changed=false) without loading anything.
+  - A new script is checked with C(nft -c -f) first (in check mode too). If the check or the load fails, the module
+    fails, the kernel keeps the ruleset it had (C(nft -f) is atomic) and the previous file is put back, so a connection
+    Ansible needs is never cut by a half-loaded ruleset.
+  - Files are written atomically (temporary file and rename), root-owned, mode 0600, never through a symbolic link.
+author:
+  - securelab.gpu_notebook maintainers (@securelab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Checks the new script with C(nft -c) and reports what would change; loads and writes nothing.
+  diff_mode:
+    support: full
+    details: The file's old and new text; for a table that drifted in the kernel, its listing and the one loaded last.
+  platform:
+    support: full
+    platforms: posix
+options:
+  family:
+    description: The table's family.
+    type: str
+    choices: [inet, ip, ip6, arp, bridge, netdev]
+    default: inet
+  name:
+    description: The table's name.
+    type: str
+    required: true
+  content:
+    description:
+      - The table's definition, C(table FAMILY NAME { ... }), as C(nft -f) reads it. It must define only this table.
+    type: str
+    required: true
+  path:
+    description: The script the module writes and loads (a systemd unit can load it at boot).
+    type: path
+    required: true
+  state_path:
+    description: Where the module keeps the kernel's listing of the table right after its last load.
+    type: path
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Keep the host firewall's table as declared
+  securelab.gpu_notebook.nft_table:
+    name: securelab_host_firewall
+    content: "{{ lookup('ansible.builtin.template', 'host_firewall.nft.j2') }}"
+    path: /etc/securelab/host_firewall.nft
+    state_path: /var/lib/securelab/host_firewall.loaded
+  become: true
+"""
+
+RETURN = r"""
+reasons:
+  description: Why the table was (or in check mode would be) loaded; empty when the file and the kernel are in sync.
+  returned: always
+  type: list
+  elements: str
+  sample: ["table inet securelab_host_firewall is missing from the kernel"]
+listing:
+  description: The kernel's listing of the table (C(nft -s list table)) after the run (before it, in check mode).
+  returned: always
+  type: str
+"""
+
+import os
+import re
+import stat
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+HEADER = ("#!/usr/sbin/nft -f\n"
+          "# Managed by Ansible (securelab.gpu_notebook.nft_table): edits are reverted by the next run.\n"
+          "# Replaces table {family} {name} only, in one transaction; every other table stays as it is.\n"
+          "table {family} {name}\n"
+          "delete table {family} {name}\n")
+
+
+def read_file(path):
+    """Text of a regular file, None when missing; never follows a link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise ValueError(f'{path}: cannot be read without following a link ({err.strerror})') from None
+    with os.fdopen(fd, 'rb') as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError(f'{path}: not a regular file')
+        return handle.read().decode('utf-8', 'replace')
+
+
+def write_file(path, text):
+    directory = os.path.dirname(path) or '.'
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=directory)
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            family=dict(type='str', default='inet', choices=['inet', 'ip', 'ip6', 'arp', 'bridge', 'netdev']),
+            name=dict(type='str', required=True),
+            content=dict(type='str', required=True),
+            path=dict(type='path', required=True),
+            state_path=dict(type='path', required=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    family, name = p['family'], p['name']
+    if not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_-]{0,63}', name):
+        module.fail_json(msg=f'name: not an nftables table name: {name!r}')
+    tables = re.findall(r'^\s*table\s+(\S+)\s+(\S+)', p['content'], re.M)
+    if tables != [(family, name)]:
+        module.fail_json(msg=f'content: must define exactly one table, {family} {name}; it defines '
+                             f'{", ".join(" ".join(t) for t in tables) or "none"}')
+    nft = module.get_bin_path('nft', required=True)
+    env = {'LC_ALL': 'C'}
+
+    def listing():
+        rc, out, err = module.run_command([nft, '-s', 'list', 'table', family, name], environ_update=env)
+        return out if rc == 0 else None
+
+    desired = HEADER.format(family=family, name=name) + p['content'].rstrip('\n') + '\n'
+    try:
+        current = read_file(p['path'])
+        recorded = read_file(p['state_path'])
+    except ValueError as err:
+        module.fail_json(msg=str(err))
+    live = listing()
+
+    reasons = []
+    if current != desired:
+        reasons.append(f'{p["path"]} is missing' if current is None else f'{p["path"]} differs')
+    if live is None:
+        reasons.append(f'table {family} {name} is missing from the kernel')
+    elif recorded is None:
+        reasons.append(f'no record of the last load ({p["state_path"]})')
+    elif live != recorded:
+        reasons.append(f'table {family} {name} in the kernel differs from what was loaded (edited by hand?)')
+
+    result = dict(changed=bool(reasons), reasons=reasons, listing=live or '')
+    if module._diff and reasons:
+        diffs = []
+        if current != desired:
+            diffs.append(dict(before_header=p['path'], after_header=p['path'], before=current or '', after=desired))
+        if live != recorded:
+            diffs.append(dict(before_header=f'kernel: table {family} {name}', after_header='as loaded last',
+                              before=live or '', after=recorded or ''))
+        result['diff'] = diffs
+    if not reasons:
+        module.exit_json(**result)
+
+    # Check the new script against the kernel's current state, whatever the mode: a script that does not load
+    # fails here, before anything is written.
+    directory = os.path.dirname(p['path']) or '.'
+    check_dir = directory if os.path.isdir(directory) else None
+    fd, tmp = tempfile.mkstemp(prefix='.nft-check.', dir=check_dir)
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(desired)
+        rc, out, err = module.run_command([nft, '-c', '-f', tmp], environ_update=env)
+    finally:
+        os.unlink(tmp)
+    if rc != 0:
+        module.fail_json(msg=f'content: nft -c rejects the table, nothing was changed: {(err or out).strip()}',
+                         reasons=reasons)
+    if module.check_mode:
+        module.exit_json(**result)
+
+    try:
+        write_file(p['path'], desired)
+        rc, out, err = module.run_command([nft, '-f', p['path']], environ_update=env)
+        if rc != 0:
+            if current is not None:
+                write_file(p['path'], current)
+            module.fail_json(msg=f'nft -f {p["path"]} failed; the kernel keeps its ruleset and the old file is back: '
+                                 f'{(err or out).strip()}', reasons=reasons)
+        loaded = listing()
+        if loaded is None:
+            module.fail_json(msg=f'table {family} {name} is not in the kernel after nft -f {p["path"]}')
+        write_file(p['state_path'], loaded)
+    except OSError as err:
+        module.fail_json(msg=f'{err.filename}: {err.strerror}', reasons=reasons)
+    result['listing'] = loaded
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
