@@ -227,7 +227,9 @@ commands:
   returned: always
   type: dict
 ansible_facts:
-  description: C(env), C(getent_passwd), C(interfaces) and, on Debian and Ubuntu, C(distribution) and C(distribution_release).
+  description: >-
+    C(env), C(getent_passwd), C(interfaces) and, on Debian and Ubuntu, C(distribution) and
+    C(distribution_release).
   returned: when O(facts=true)
   type: dict
 cap_bnd:
@@ -258,8 +260,8 @@ images:
   type: dict
 networks:
   description:
-    - For each name of O(networks) - C(exists) and, when it exists, C(driver), C(enable_ipv6), C(internal), C(labels), C(options)
-      (the driver options, such as C(com.docker.network.bridge.name)).
+    - For each name of O(networks) - C(exists) and, when it exists, C(driver), C(enable_ipv6), C(internal),
+      C(labels), C(options) (the driver options, such as C(com.docker.network.bridge.name)).
       C(exists=null) when Docker does not answer.
   returned: always
   type: dict
@@ -748,7 +750,8 @@ def main():
         if p['accounts']:
             result['passwd'] = passwd
         if p['facts']:
-            result['ansible_facts'] = dict(env=session_env(), getent_passwd=passwd, interfaces=interfaces(), **os_release())
+            result['ansible_facts'] = dict(env=session_env(), getent_passwd=passwd, interfaces=interfaces(),
+                                           **os_release())
         if p['capabilities']:
             result['cap_bnd'] = cap_bnd()
         if p['daemon_json'] is not None:

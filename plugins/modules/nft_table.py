@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nft_table
-short_description: Keep one nftables table exactly as declared, in a file and in the kernel, leaving every other table alone
+short_description: Keep one nftables table as declared, in a file and in the kernel, and no other
 version_added: 0.4.0
 description:
   - Writes O(path), an C(nft -f) script that replaces the table O(family) O(name) and nothing else (it creates the
@@ -147,11 +147,14 @@ def main():
     if tables != [(family, name)]:
         module.fail_json(msg=f'content: must define exactly one table, {family} {name}; it defines '
                              f'{", ".join(" ".join(t) for t in tables) or "none"}')
-    nft = module.get_bin_path('nft', required=True)
+    nft = module.get_bin_path('nft', required=not module.check_mode)
+    if nft is None:
+        # Check mode on a host where the package is not installed yet (the task before installs it).
+        module.exit_json(changed=True, reasons=['nft is not installed yet'], listing='')
     env = {'LC_ALL': 'C'}
 
     def listing():
-        rc, out, err = module.run_command([nft, '-s', 'list', 'table', family, name], environ_update=env)
+        rc, out, _err = module.run_command([nft, '-s', 'list', 'table', family, name], environ_update=env)
         return out if rc == 0 else None
 
     desired = HEADER.format(family=family, name=name) + p['content'].rstrip('\n') + '\n'

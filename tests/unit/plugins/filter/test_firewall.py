@@ -79,8 +79,8 @@ def test_each_notebook_port_is_open_to_root_and_its_owner_only():
 
 
 def test_inbound_default_deny_with_ssh_and_declared_ports():
-    result = host_firewall_ruleset([], ssh_ports=[22, "2222"], allowed_ports=[443, {"port": "60000-60010", "proto": "udp",
-                                                                                      "sources": ["10.0.0.0/8"]}])
+    mosh = {"port": "60000-60010", "proto": "udp", "sources": ["10.0.0.0/8"]}
+    result = host_firewall_ruleset([], ssh_ports=[22, "2222"], allowed_ports=[443, mosh])
     out = rules(result, "input")
     assert "policy drop;" in result["content"].split("chain input {", 1)[1].split("\n", 2)[1]
     assert 'tcp dport { 22, 2222 } accept comment "sshd"' in out
@@ -106,7 +106,8 @@ def test_loopback_addresses_from_outside_are_dropped_before_nat():
 
 
 def test_notebook_egress():
-    default = rules(host_firewall_ruleset([], notebook_blocked_networks=["169.254.169.254", "fd00:ec2::254"]), "forward")
+    blocked = ["169.254.169.254", "fd00:ec2::254"]
+    default = rules(host_firewall_ruleset([], notebook_blocked_networks=blocked), "forward")
     assert default[0] == 'oifname "slnb*" ct state != { established, related } drop'
     assert 'iifname "slnb*" ip daddr 169.254.169.254 drop' in default
     assert 'iifname "slnb*" ip6 daddr fd00:ec2::254 drop' in default
@@ -121,12 +122,12 @@ def test_notebook_egress():
     ({"ssh_ports": [0]}, r"host_firewall_ssh_ports\[0\]: must be a port"),
     ({"ssh_ports": []}, "host_firewall_ssh_ports: must be a non-empty list"),
     ({"allowed_ports": [70000]}, r"host_firewall_allowed_ports\[0\].port: must be a port 1..65535"),
-    ({"allowed_ports": [{"port": "9000-8000"}]}, r"host_firewall_allowed_ports\[0\].port: must be a port 1..65535 or a range"),
+    ({"allowed_ports": [{"port": "9000-8000"}]}, r"allowed_ports\[0\].port: must be a port 1..65535 or a range"),
     ({"allowed_ports": [{"port": 80, "proto": "sctp"}]}, r"host_firewall_allowed_ports\[0\].proto: must be tcp or udp"),
     ({"allowed_ports": [{"port": 80, "prot": "tcp"}]}, r"host_firewall_allowed_ports\[0\]: unknown key\(s\) prot"),
     ({"allowed_ports": [{"port": 80, "interface": "eth9"}], "interfaces": ["lo", "eth0"]},
      r"host_firewall_allowed_ports\[0\].interface: no interface 'eth9' on this host \(it has eth0, lo\)"),
-    ({"allowed_ports": [{"port": 80, "interface": "eth0; drop"}]}, r"host_firewall_allowed_ports\[0\].interface: not an"),
+    ({"allowed_ports": [{"port": 80, "interface": "eth0; drop"}]}, r"allowed_ports\[0\].interface: not an"),
     ({"allowed_ports": [{"port": 80, "comment": 'x" accept'}]}, r"host_firewall_allowed_ports\[0\].comment"),
     ({"allowed_ports": "80"}, "host_firewall_allowed_ports: must be a list"),
     ({"ssh_sources": ["10.0.0.300/8"]}, r"host_firewall_ssh_sources\[0\]: not an address"),
