@@ -256,6 +256,8 @@ def test_networks_from_the_real_engine(capsys):
     assert res["docker"] is True
     assert res["networks"]["securelab-no-such-network"] == {"exists": False}
     assert res["networks"]["bridge"]["exists"] is True and res["networks"]["bridge"]["driver"] == "bridge"
+    # Docker's default bridge is named docker0 by its driver option.
+    assert res["networks"]["bridge"]["options"].get("com.docker.network.bridge.name") == "docker0"
 
 
 def test_facts_like_setup_min(capsys):
@@ -263,6 +265,9 @@ def test_facts_like_setup_min(capsys):
     facts = res["ansible_facts"]
     assert facts["env"]["PATH"] == os.environ["PATH"]
     assert facts["getent_passwd"]["root"][1:3] == ["0", "0"]
+    # The interfaces as setup names them (ansible_interfaces): host_firewall checks an interface against them.
+    assert facts["interfaces"] == sorted(os.listdir("/sys/class/net"))
+    assert "lo" in facts["interfaces"]
     release = {}
     if os.path.exists("/etc/os-release"):
         with open("/etc/os-release", encoding="utf-8") as handle:
