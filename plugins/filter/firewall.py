@@ -280,7 +280,7 @@ def ruleset(
     return {
         "content": "\n".join(lines),
         "missing_accounts": missing,
-        "bridges": {name: f"{BRIDGE_PREFIX}{port}" for name, port, _ in notebooks},
+        "bridges": {name: f"{BRIDGE_PREFIX}{port}" for name, port, _uid in notebooks},
     }
 
 

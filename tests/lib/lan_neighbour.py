@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A machine on the lab host's network trying to reach a notebook without SSH (molecule site, host_firewall).
 
 Runs inside a throwaway container on the host's network, as root with NET_ADMIN. Input (argv[1], JSON): host_ip,

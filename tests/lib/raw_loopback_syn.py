@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The moby#45610 frame: a TCP SYN to 127.0.0.1:<port> from a machine on the host's link (molecule site).
 
 Runs on the lab host as root, with scapy on PYTHONPATH. The machine on the link is a network namespace joined
@@ -49,7 +48,8 @@ def ensure_neighbour() -> str:
 
 
 def main() -> int:
-    from scapy.all import TCP, AsyncSniffer, conf  # noqa: PLC0415 - scapy only where the caller put it
+    # scapy only where the caller put it (PYTHONPATH on the lab host).
+    from scapy.all import TCP, AsyncSniffer, conf
 
     args = json.loads(sys.argv[1])
     conf.verb = 0
