@@ -36,12 +36,16 @@ class FirewallError(ValueError):
     """A problem with one variable; str() is the message."""
 
 
+def _bridge(port: int) -> str:
+    return f"{BRIDGE_PREFIX}{port}"
+
+
 def notebook_bridge(port: object) -> str:
     """Interface name of the Docker bridge of the notebook published on this port."""
     if isinstance(port, bool) or not isinstance(port, (int, str)) or not str(port).isdigit() \
             or not 1 <= int(port) <= 65535:
         raise AnsibleFilterError(f"notebook_bridge: a port 1..65535 is needed, got {port!r}")
-    return f"{BRIDGE_PREFIX}{int(port)}"
+    return _bridge(int(port))
 
 
 def _port(value: object, where: str) -> str:
@@ -157,7 +161,7 @@ def ruleset(
     log_drops: object = False,
     table: str = TABLE,
 ) -> dict:
-    """Work out the table; returns {'content': nft text, 'missing_accounts': [...], 'ports': {...}}."""
+    """Work out the table; returns {'content': nft text, 'missing_accounts': [...], 'bridges': {user: bridge}}."""
     passwd = passwd or {}
     if isinstance(ssh_ports, (int, str)) and not isinstance(ssh_ports, bool):
         ssh_ports = [ssh_ports]
@@ -269,18 +273,18 @@ def ruleset(
         "    type filter hook output priority filter; policy accept;",
     ]
     for name, port, uid in sorted(notebooks, key=lambda n: n[1]):
-        owners = "0" if uid is None else ("0" if uid == 0 else f"{{ 0, {uid} }}")
+        owners = "0" if uid in (None, 0) else f"{{ 0, {uid} }}"
         note = f'comment "{name}"' if uid is not None else f'comment "{name}: no account yet, root only"'
         lines += [
             f"    ip daddr 127.0.0.0/8 tcp dport {port} meta skuid != {owners} reject with tcp reset {note}",
             f"    ip6 daddr ::1 tcp dport {port} meta skuid != {owners} reject with tcp reset {note}",
-            f'    oifname "{BRIDGE_PREFIX}{port}" meta skuid != {owners} reject {note}',
+            f'    oifname "{_bridge(port)}" meta skuid != {owners} reject {note}',
         ]
     lines += ["  }", "}", ""]
     return {
         "content": "\n".join(lines),
         "missing_accounts": missing,
-        "bridges": {name: f"{BRIDGE_PREFIX}{port}" for name, port, _uid in notebooks},
+        "bridges": {name: _bridge(port) for name, port, _uid in notebooks},
     }
 
 
