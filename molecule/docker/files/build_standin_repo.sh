@@ -6,7 +6,7 @@
 # $TOP/nvidia: the NVIDIA Container Toolkit packages, in NVIDIA's flat layout:
 #   gpgkey                                ASCII-armored public key (a throwaway key made here)
 #   stable/deb/$ARCH/{*.deb,Packages,Release,InRelease,Release.gpg}
-#   nvidia-container-runtime execs runc; nvidia-ctk only writes a minimal CDI spec. Two versions of
+#   nvidia-container-runtime execs runc; nvidia-ctk only writes a minimal CDI spec and /dev/char links. Two versions of
 #   each package (1.17.8-1 and the newer 1.17.9-1) let the test prove that pinning holds all four.
 # $TOP/docker: an empty containerd.io in Docker's layout (dists/CODENAME/stable) and gpg (the key).
 #   Only the repository wiring is tested with it: Debian's docker.io conflicts with docker-ce and
@@ -68,6 +68,22 @@ devices:
 SPEC
   exit 0
 fi
+# `system create-dev-char-symlinks`: what the real one does, for the device nodes that exist (the test makes some with
+# mknod): a /dev/char/MAJOR:MINOR link to each, reported on stderr in the real one's words.
+if [ "${1:-}" = system ] && [ "${2:-}" = create-dev-char-symlinks ]; then
+  mkdir -p /dev/char
+  for dev in /dev/nvidia* /dev/nvidia-caps/*; do
+    [ -c "$dev" ] || continue
+    link=/dev/char/$(printf '%d:%d' "0x$(stat -c %t "$dev")" "0x$(stat -c %T "$dev")")
+    echo "level=info msg=\"Creating link $link => $dev\"" >&2
+    if [ -e "$link" ] || [ -L "$link" ]; then
+      echo "level=warning msg=\"Could not create symlink: symlink $dev $link: file exists\"" >&2
+    else
+      ln -s "$dev" "$link"
+    fi
+  done
+  exit 0
+fi
 echo "STAND-IN nvidia-ctk: unsupported arguments: $*" >&2
 exit 2
 CTK
@@ -113,5 +129,47 @@ apt-ftparchive -o APT::FTPArchive::Release::Origin="securelab stand-in" \
 gpg --batch --quiet --yes --clearsign -o "$DIST/InRelease" "$DIST/Release"
 gpg --batch --quiet --yes -abs -o "$DIST/Release.gpg" "$DIST/Release"
 cp "$ROOT/gpgkey" "$DROOT/gpg"
+
+# The security_updates check: two repositories that pose as Debian's, signed by the same throwaway key.
+#   $TOP/security  Origin Debian, Label Debian-Security, Codename $CODENAME-security (the security archive):
+#                  securelab-harmless 1.1 (a service whose binary the upgrade replaces: systemd reloads, and
+#                  needrestart has something to list), nvidia-kernel-support 535.2-1 (a driver package) and
+#                  nvidia-container-toolkit(-base) 1.17.10-1.
+#   $TOP/point     Origin Debian, Label Debian, Codename $CODENAME (a point release): securelab-pointrelease 1.1.
+#   $TOP/initial   the versions installed first (.deb files): harmless 1.0, pointrelease 1.0, nvidia-kernel-support 535.1-1.
+harmless() {  # version dest
+  dir=$WORK/securelab-harmless-$1
+  mkdir -p "$dir/DEBIAN" "$dir/usr/lib/securelab-harmless" "$dir/lib/systemd/system"
+  printf 'Package: securelab-harmless\nVersion: %s\nArchitecture: %s\nMaintainer: securelab tests <tests@securelab.invalid>\nSection: utils\nPriority: optional\nDescription: securelab test package (a service that sleeps)\n Built by build_standin_repo.sh for the security_updates check.\n' "$1" "$ARCH" >"$dir/DEBIAN/control"
+  cp /bin/sleep "$dir/usr/lib/securelab-harmless/sleeper"
+  echo "$1" >"$dir/usr/lib/securelab-harmless/VERSION"
+  printf '[Unit]\nDescription=securelab test service (%s)\n[Service]\nExecStart=/usr/lib/securelab-harmless/sleeper infinity\n[Install]\nWantedBy=multi-user.target\n' "$1" \
+    >"$dir/lib/systemd/system/securelab-harmless.service"
+  # What debhelper's postinst does for a unit: reload systemd, then (first install) start the service.
+  printf '#!/bin/sh\nset -e\nsystemctl daemon-reload\nsystemctl enable securelab-harmless.service\nsystemctl is-active -q securelab-harmless.service || systemctl start securelab-harmless.service\n' \
+    >"$dir/DEBIAN/postinst"
+  chmod 0755 "$dir/DEBIAN/postinst"
+  dpkg-deb --root-owner-group -Zgzip -b "$dir" "$2/securelab-harmless_$1_$ARCH.deb" >/dev/null
+}
+debian_repo() {  # dir suite label
+  (cd "$1" && mkdir -p "dists/$2/main/binary-$ARCH" \
+    && apt-ftparchive packages pool >"dists/$2/main/binary-$ARCH/Packages" \
+    && apt-ftparchive -o APT::FTPArchive::Release::Origin=Debian -o APT::FTPArchive::Release::Label="$3" \
+         -o APT::FTPArchive::Release::Suite="$2" -o APT::FTPArchive::Release::Codename="$2" \
+         -o APT::FTPArchive::Release::Components=main -o APT::FTPArchive::Release::Architectures="$ARCH" \
+         release "dists/$2" >"dists/$2/Release" \
+    && gpg --batch --quiet --yes --clearsign -o "dists/$2/InRelease" "dists/$2/Release")
+}
+mkdir -p "$TOP/security/pool" "$TOP/point/pool" "$TOP/initial"
+harmless 1.0 "$TOP/initial"
+harmless 1.1 "$TOP/security/pool"
+package securelab-pointrelease 1.0 "" "$TOP/initial"
+package securelab-pointrelease 1.1 "" "$TOP/point/pool"
+package nvidia-kernel-support 535.1-1 "" "$TOP/initial"
+package nvidia-kernel-support 535.2-1 "" "$TOP/security/pool"
+package nvidia-container-toolkit-base 1.17.10-1 "" "$TOP/security/pool"
+package nvidia-container-toolkit 1.17.10-1 "nvidia-container-toolkit-base (= 1.17.10-1)" "$TOP/security/pool"
+debian_repo "$TOP/security" "$CODENAME-security" Debian-Security
+debian_repo "$TOP/point" "$CODENAME" Debian
 rm -rf "$WORK"
 echo "stand-in repositories ready in $TOP"
