@@ -3,7 +3,7 @@
 #   1. a Python virtualenv (.venv) with the pinned dev requirements;
 #   2. a Docker engine that answers (installs Debian's docker.io and starts dockerd if needed);
 #   3. Debian packages the tests drive as real peers (oathtool, zbarimg, ...);
-#   4. the local images (Debian 12/13 systemd hosts, the Jupyter notebook image), built without any registry.
+#   4. the local images (Debian 12/13 systemd hosts, the Jupyter Server and Notebook 6 images), built without any registry.
 # Usage: scripts/bootstrap.sh [venv|docker|packages|images|all]...
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -63,6 +63,7 @@ ensure_docker() {
 build_images() {
   "$REPO_ROOT/tests/images/build.sh"
   "$REPO_ROOT/tests/images/build_jupyter.sh" >/dev/null
+  "$REPO_ROOT/tests/images/build_jupyter.sh" notebook6 >/dev/null
 }
 
 case "${1:-all}" in

@@ -157,10 +157,16 @@ class Tunnel:
 class Jupyter:
     """A browser-like Jupyter Server client: login form with XSRF, cookies, REST and kernel websocket."""
 
-    def __init__(self, base_url: str, host_header: str | None = None, verify_tls: bool = False):
+    def __init__(self, base_url: str, host_header: str | None = None, verify_tls: bool | str = False):
+        """verify_tls: False (https without checks), True (the system's CAs) or the path of the certificate(s) to
+        trust; a check includes the host name (127.0.0.1 must be in the certificate's subjectAltName)."""
         self.base = base_url.rstrip("/")
+        self.verify_tls = verify_tls
         self.http = requests.Session()
         self.http.verify = verify_tls
+        if isinstance(verify_tls, str):
+            # requests would let $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE replace the session's certificate file.
+            self.http.trust_env = False
         if not verify_tls:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         if host_header:
@@ -182,30 +188,65 @@ class Jupyter:
 
     def run_code(self, code: str, timeout: float = 60.0) -> str:
         """Start a kernel, execute code through the kernel's websocket channel, return its output."""
-        resp = self.http.post(self.base + "/api/kernels", json={}, headers=self._xsrf_headers(), timeout=30)
-        resp.raise_for_status()
-        kernel_id = resp.json()["id"]
+        kernel_id = self.start_kernel()
         try:
             return self._execute(kernel_id, code, timeout)
         finally:
-            self.http.delete(f"{self.base}/api/kernels/{kernel_id}", headers=self._xsrf_headers(), timeout=30)
+            self.delete_kernel(kernel_id)
 
-    def _execute(self, kernel_id: str, code: str, timeout: float) -> str:
+    def start_kernel(self) -> str:
+        """Start a kernel through the REST API; returns its id."""
+        resp = self.http.post(self.base + "/api/kernels", json={}, headers=self._xsrf_headers(), timeout=30)
+        resp.raise_for_status()
+        return resp.json()["id"]
+
+    def delete_kernel(self, kernel_id: str) -> None:
+        self.http.delete(f"{self.base}/api/kernels/{kernel_id}", headers=self._xsrf_headers(), timeout=30)
+
+    def kernels(self) -> list[dict]:
+        """The server's running kernels (GET /api/kernels: id, execution_state, connections, last_activity)."""
+        resp = self.get("/api/kernels")
+        resp.raise_for_status()
+        return resp.json()
+
+    def start_code(self, kernel_id: str, code: str, timeout: float = 30.0) -> None:
+        """Send code to a kernel, wait until the kernel reports busy, then disconnect (the code keeps running)."""
+        ws, msg_id = self._send_execute(kernel_id, code, timeout)
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                msg = json.loads(ws.recv())
+                if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == "status"
+                        and msg["content"]["execution_state"] == "busy"):
+                    return
+            raise TimeoutError("the kernel did not start the code in time")
+        finally:
+            ws.close()
+
+    def _send_execute(self, kernel_id: str, code: str, timeout: float) -> tuple[websocket.WebSocket, str]:
         ws_url = self.base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         host = self.http.headers.get("Host") or urlparse(self.base).netloc
         origin = f"{urlparse(self.base).scheme}://{host}"
+        sslopt = None
+        if ws_url.startswith("wss"):
+            # The same trust as the HTTP requests: a certificate file checks the chain and the host name.
+            sslopt = {"ca_certs": self.verify_tls} if isinstance(self.verify_tls, str) else {"cert_reqs": 0}
         ws = websocket.create_connection(ws_url, cookie=cookie, host=host, origin=origin, timeout=timeout,
-                                         sslopt={"cert_reqs": 0} if ws_url.startswith("wss") else None)
+                                         sslopt=sslopt)
+        msg_id = uuid.uuid4().hex
+        ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": "securelab", "session": uuid.uuid4().hex,
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        return ws, msg_id
+
+    def _execute(self, kernel_id: str, code: str, timeout: float) -> str:
+        ws, msg_id = self._send_execute(kernel_id, code, timeout)
         try:
-            msg_id = uuid.uuid4().hex
-            ws.send(json.dumps({
-                "header": {"msg_id": msg_id, "username": "securelab", "session": uuid.uuid4().hex,
-                           "msg_type": "execute_request", "version": "5.3"},
-                "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-                "content": {"code": code, "silent": False, "store_history": False,
-                            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-            }))
             output: list[str] = []
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
