@@ -139,20 +139,24 @@ def security_updates_files(enabled=True, origins_patterns=(), blocked_packages=(
     files = [{"path": APT_CONF, "content": "\n".join(lines), "mode": "0644"}]
     comment = [f"# {line}" for line in str(header).splitlines()]
     if needrestart:
-        files.append({"path": NEEDRESTART_CONF, "mode": "0644", "content": "\n".join([*comment,
+        needrestart_lines = [
+            *comment,
             "# securelab.gpu_notebook.security_updates: list what needs a restart, never restart it (no surprise",
             "# restarts of dockerd, sshd or the notebooks after an unattended upgrade).",
             "$nrconf{restart} = 'l';",
             "",
-        ])})
-    files.append({"path": TIMER_CONF, "mode": "0644", "content": "\n".join([*comment,
+        ]
+        files.append({"path": NEEDRESTART_CONF, "mode": "0644", "content": "\n".join(needrestart_lines)})
+    timer_lines = [
+        *comment,
         "# securelab.gpu_notebook.security_updates: when unattended-upgrade runs (the reboot window follows it).",
         "[Timer]",
         "OnCalendar=",
         f"OnCalendar={calendar}",
         f"RandomizedDelaySec={delay}",
         "",
-    ])})
+    ]
+    files.append({"path": TIMER_CONF, "mode": "0644", "content": "\n".join(timer_lines)})
     return {
         "files": files,
         "directories": [TIMER_DIR] + ([NEEDRESTART_DIR] if needrestart else []),

@@ -72,7 +72,7 @@ def test_reboot_window_mail_and_extra_held_packages():
 
 
 def test_header_is_a_comment_in_each_syntax():
-    _, content = files(header="Ansible managed\nsecond line")
+    content = files(header="Ansible managed\nsecond line")[1]
     assert content[APT_CONF].startswith("// Ansible managed\n// second line\n")
     assert content[TIMER_CONF].startswith("# Ansible managed\n# second line\n")
 
@@ -109,7 +109,7 @@ def test_apt_reads_only_the_roles_lists(tmp_path):
         'Unattended-Upgrade::Origins-Pattern { "origin=Debian,codename=${distro_codename},label=Debian"; };\n'
         'Unattended-Upgrade::Package-Blacklist { "debian-only"; };\n'
         'APT::Periodic::Unattended-Upgrade "0";\n')
-    _, content = files()
+    content = files()[1]
     (parts / "52securelab-security-updates").write_text(content[APT_CONF])
     main = tmp_path / "apt.conf"
     main.write_text(f'Dir::Etc::parts "{parts}/";\n')
