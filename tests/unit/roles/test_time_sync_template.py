@@ -6,41 +6,17 @@ defaults are checked here: the rendered file a host gets when nothing is set.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
+import json
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-ROLE = ROOT / "roles" / "time_sync"
+
+def render(render_role_template, extra_vars: str = "{}") -> str:
+    return render_role_template("time_sync", "chrony.conf.j2", "0644", json.loads(extra_vars))
 
 
-def render(tmp_path: Path, extra_vars: str = "{}") -> str:
-    out = tmp_path / "chrony.conf"
-    playbook = tmp_path / "render.yml"
-    playbook.write_text(textwrap.dedent(f"""\
-        - hosts: localhost
-          gather_facts: false
-          vars_files: ["{ROLE}/defaults/main.yml", "{ROLE}/vars/main.yml"]
-          tasks:
-            - ansible.builtin.template:
-                src: "{ROLE}/templates/chrony.conf.j2"
-                dest: "{out}"
-                mode: "0644"
-        """))
-    bindir = Path(sys.executable).parent
-    subprocess.run(
-        [str(bindir / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", extra_vars,
-         "-e", f"ansible_python_interpreter={sys.executable}"],
-        check=True, capture_output=True, text=True,
-    )
-    return out.read_text()
-
-
-def test_defaults_give_a_working_config(tmp_path: Path) -> None:
-    conf = render(tmp_path)
+def test_defaults_give_a_working_config(render_role_template) -> None:
+    conf = render(render_role_template)
     lines = conf.splitlines()
     assert any("Ansible managed" in line for line in lines[:3])
     assert "pool 2.debian.pool.ntp.org iburst" in lines
@@ -58,8 +34,8 @@ def test_defaults_give_a_working_config(tmp_path: Path) -> None:
         ('{"time_sync_rtcsync": false}', [], ["rtcsync"]),
     ],
 )
-def test_variables_reach_the_config(tmp_path: Path, extra: str, expected: list[str], absent: list[str]) -> None:
-    lines = render(tmp_path, extra).splitlines()
+def test_variables_reach_the_config(render_role_template, extra: str, expected: list[str], absent: list[str]) -> None:
+    lines = render(render_role_template, extra).splitlines()
     for line in expected:
         assert line in lines
     for prefix in absent:
