@@ -9,7 +9,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-HOST_PACKAGES=(debootstrap oathtool zbar-tools git rsync iproute2 openssh-client nftables)
+HOST_PACKAGES=(debootstrap oathtool zbar-tools git rsync iproute2 openssh-client nftables gpg)
 
 is_debian_root() { [ "$(id -u)" = 0 ] && [ -r /etc/debian_version ] && command -v apt-get >/dev/null; }
 

@@ -53,7 +53,7 @@ def file_differs(info, content=None, mode=None, owner=None, group=None, kind="fi
 
 # host_state options by how two roles' values combine.
 LIST_OPTIONS = ("packages", "files", "read_lines", "dirs", "units", "accounts", "containers", "images",
-                "networks", "jupyter_configs")
+                "networks", "jupyter_configs", "openpgp_keys")
 DICT_OPTIONS = ("totp_files", "commands")
 BOOL_OPTIONS = ("facts", "capabilities")
 SINGLE_OPTIONS = ("daemon_json", "docker_socket")

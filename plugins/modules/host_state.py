@@ -143,6 +143,14 @@ options:
     type: list
     elements: path
     default: []
+  openpgp_keys:
+    description:
+      - OpenPGP public key files (apt keyrings, ASCII-armored or binary); RV(openpgp_keys) gives the fingerprints of the
+        primary keys each holds, so a role can compare them with the fingerprint it pins.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.6.0
   docker_socket:
     description: The Docker engine's socket, for O(containers), O(images) and O(networks).
     type: path
@@ -219,7 +227,10 @@ passwd:
   returned: when O(accounts) is given
   type: dict
 totp_files:
-  description: For each path of O(totp_files) - C(exists) and C(valid).
+  description:
+    - For each path of O(totp_files) - C(exists), C(valid) and C(problem) (why not valid, never the content).
+    - The checks are M(securelab.gpu_notebook.totp_secret)'s own - every directory from C(/) down owned by root or the
+      owner and not writable by others, no link - so a file the module would refuse is never valid here.
   returned: always
   type: dict
 commands:
@@ -274,6 +285,13 @@ jupyter_configs:
     - Secret material (password hashes).
   returned: always
   type: dict
+openpgp_keys:
+  description:
+    - For each path of O(openpgp_keys) - C(exists), C(fingerprints) (upper-case hex, primary keys only, in file order)
+      and C(error) (why the file is not a key file, V('') otherwise).
+  returned: always
+  type: dict
+  sample: {/etc/apt/keyrings/docker.asc: {exists: true, fingerprints: [9DC858229FC7DD38854AE2D88D81803C0EBFCD88], error: ''}}
 docker:
   description: Whether the Docker socket answered (only asked when O(containers), O(images) or O(networks) is given).
   returned: always
@@ -293,7 +311,8 @@ import subprocess
 import urllib.parse
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _daemon_json, _jupyter_password, _totp
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import (_daemon_json, _jupyter_password, _openpgp, _totp,
+                                                                           _user_file)
 
 TOTP_MODES = (0o400, 0o600)
 MAX_LINES_BYTES = 256 * 1024
@@ -484,26 +503,38 @@ def passwd_db():
 
 
 def totp_file(path, user):
+    """Whether totp_secret would leave ``path`` alone: the same directory checks (module_utils._user_file, every
+    component owned by root or the owner, none writable by others, no link), then a regular file owned by ``user``,
+    mode 0400 or 0600, that parses. ``problem`` says why not, without the content."""
     if _unresolved(path):
-        return dict(exists=False, valid=False)
-    if not os.path.lexists(path):
-        return dict(exists=False, valid=False)
+        return dict(exists=False, valid=False, problem='the user does not exist')
     try:
         owner = pwd.getpwnam(user)
     except KeyError:
-        return dict(exists=True, valid=False)
-    opened = _open_regular(path)
-    if opened is None:
-        return dict(exists=True, valid=False)
-    handle, st = opened
-    with handle:
-        if st.st_uid != owner.pw_uid or st.st_gid != owner.pw_gid or stat.S_IMODE(st.st_mode) not in TOTP_MODES:
-            return dict(exists=True, valid=False)
+        return dict(exists=os.path.lexists(path), valid=False, problem=f'no account {user}')
+    directory, name = os.path.split(path)
+    try:
+        dir_fd = _user_file.open_user_dir(directory, owner.pw_uid)
+    except _user_file.MissingPathError:
+        return dict(exists=False, valid=False, problem=f'{directory} does not exist')
+    except (_user_file.UnsafePathError, OSError) as exc:
+        return dict(exists=os.path.lexists(path), valid=False, problem=f'{directory}: {exc}')
+    try:
+        if _user_file.lstat_at(dir_fd, name) is None:
+            return dict(exists=False, valid=False, problem='missing')
         try:
-            _totp.parse(handle.read(65536).decode('utf-8'))
-        except (OSError, UnicodeDecodeError, _totp.TotpFileError):
-            return dict(exists=True, valid=False)
-    return dict(exists=True, valid=True)
+            data, st = _user_file.read_file_at(dir_fd, name, 65536)
+        except (_user_file.UnsafePathError, _user_file.FileTooLargeError, OSError) as exc:
+            return dict(exists=True, valid=False, problem=str(exc))
+    finally:
+        os.close(dir_fd)
+    if st.st_uid != owner.pw_uid or st.st_gid != owner.pw_gid or stat.S_IMODE(st.st_mode) not in TOTP_MODES:
+        return dict(exists=True, valid=False, problem='owner or mode differs')
+    try:
+        _totp.parse(data.decode('utf-8'))
+    except (UnicodeDecodeError, _totp.TotpFileError):
+        return dict(exists=True, valid=False, problem='not a valid secret file')
+    return dict(exists=True, valid=True, problem='')
 
 
 def jupyter_config(path):
@@ -526,6 +557,22 @@ def jupyter_config(path):
         if value is not None:
             hashes[f'{section}.{key}'] = value
     return dict(exists=True, valid=True, hashes=hashes)
+
+
+def openpgp_key(path):
+    if not os.path.lexists(path):
+        return dict(exists=False, fingerprints=[], error='missing')
+    opened = _open_regular(path)
+    if opened is None:
+        return dict(exists=True, fingerprints=[], error='not a regular file')
+    with opened[0] as handle:
+        data = handle.read(MAX_LINES_BYTES + 1)
+    if len(data) > MAX_LINES_BYTES:
+        return dict(exists=True, fingerprints=[], error=f'larger than {MAX_LINES_BYTES} bytes')
+    try:
+        return dict(exists=True, fingerprints=_openpgp.fingerprints(data), error='')
+    except _openpgp.OpenPGPError as exc:
+        return dict(exists=True, fingerprints=[], error=str(exc))
 
 
 SESSION_KEYS = ('SSH_CLIENT', 'SSH_CONNECTION')
@@ -724,6 +771,7 @@ def main():
             images=dict(type='list', elements='str', default=[]),
             networks=dict(type='list', elements='str', default=[]),
             jupyter_configs=dict(type='list', elements='path', default=[]),
+            openpgp_keys=dict(type='list', elements='path', default=[]),
             docker_socket=dict(type='path', default='/run/docker.sock'),
         ),
         supports_check_mode=True,
@@ -745,6 +793,7 @@ def main():
                         ((_home_path(path), user) for path, user in p['totp_files'].items())},
             commands={name: _run(argv) for name, argv in p['commands'].items()},
             jupyter_configs={path: jupyter_config(path) for path in p['jupyter_configs']},
+            openpgp_keys={path: openpgp_key(path) for path in p['openpgp_keys']},
         )
         passwd = passwd_db() if p['accounts'] or p['facts'] else None
         if p['accounts']:

@@ -8,6 +8,7 @@
 #   stable/deb/$ARCH/{*.deb,Packages,Release,InRelease,Release.gpg}
 #   nvidia-container-runtime execs runc; nvidia-ctk only writes a minimal CDI spec and /dev/char links. Two versions of
 #   each package (1.17.8-1 and the newer 1.17.9-1) let the test prove that pinning holds all four.
+# $TOP/key.fpr: the throwaway key's fingerprint.
 # $TOP/docker: an empty containerd.io in Docker's layout (dists/CODENAME/stable) and gpg (the key).
 #   Only the repository wiring is tested with it: Debian's docker.io conflicts with docker-ce and
 #   docker-ce-cli, so those cannot be stood in for next to the real engine.
@@ -105,6 +106,8 @@ mkdir -m 0700 "$GNUPGHOME"
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
   --quick-gen-key 'securelab STAND-IN NVIDIA repository (test only) <standin@securelab.invalid>' ed25519 sign 2d
 gpg --batch --quiet --armor --export >"$ROOT/gpgkey"
+# Its fingerprint, for the tests that pin it (nvidia_runtime_repo_key_fingerprint, docker_engine_repo_key_fingerprint).
+gpg --batch --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }' >"$TOP/key.fpr"
 
 cd "$REPO"
 apt-ftparchive packages . >Packages

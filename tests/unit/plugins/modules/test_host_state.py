@@ -117,8 +117,8 @@ def test_home_paths_resolve_on_the_host(capsys, tmp_path, monkeypatch):
     assert res["files"][home]["type"] == "directory" and res["files"][home]["uid"] == os.getuid()
     assert res["files"][ghost] == {"exists": False}
     assert res["lines"][ghost] is None
-    assert res["totp_files"] == {f"{home.rstrip('/')}/.securelab-no-such-secret": {"exists": False, "valid": False},
-                                 ghost: {"exists": False, "valid": False}}
+    assert {k: (v["exists"], v["valid"]) for k, v in res["totp_files"].items()} == {
+        f"{home.rstrip('/')}/.securelab-no-such-secret": (False, False), ghost: (False, False)}
 
 
 @pytest.mark.parametrize("path", [f"~{ME}/.ssh/authorized_keys", f"~{ME}", f"~{ME}/", "~root/.google_authenticator",
@@ -141,6 +141,26 @@ def test_totp_files_only_say_valid(capsys, tmp_path):
     res = run(capsys, totp_files={str(p): ME for p in (good, loose, corrupt, tmp_path / "link", tmp_path / "gone")})
     assert {os.path.basename(k): v["valid"] for k, v in res["totp_files"].items()} == {
         "good": True, "loose": False, "corrupt": False, "link": False, "gone": False}
+    assert _totp.parse(content)["secret"] not in json.dumps(res)
+
+
+def test_totp_files_agree_with_totp_secret_on_an_unsafe_directory(capsys, tmp_path):
+    """The read says "not valid" exactly where totp_secret refuses: a directory others can write (issue 15)."""
+    from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _user_file
+    content = _totp.render(_totp.generate_secret(), _totp.generate_scratch_codes(5))
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(mode=0o700)
+    good = secrets / "alice"
+    good.write_text(content)
+    good.chmod(0o400)
+    res = run(capsys, totp_files={str(good): ME})
+    assert res["totp_files"][str(good)] == {"exists": True, "valid": True, "problem": ""}
+    secrets.chmod(0o770)  # a group may now swap the file PAM reads
+    with pytest.raises(_user_file.UnsafePathError):
+        os.close(_user_file.open_user_dir(str(secrets), os.getuid()))  # what totp_secret refuses
+    res = run(capsys, totp_files={str(good): ME})
+    assert res["totp_files"][str(good)]["valid"] is False
+    assert "writable by group or others" in res["totp_files"][str(good)]["problem"]
     assert _totp.parse(content)["secret"] not in json.dumps(res)
 
 
@@ -351,7 +371,7 @@ def test_nothing_is_read_through_a_planted_link_or_fifo(capsys, tmp_path, kind):
     assert res["lines"][str(planted)] is None
     assert "checksum" not in res["files"][str(planted)] or res["files"][str(planted)]["checksum"] is None
     assert res["files"][str(planted)]["type"] == {"symlink": "link", "fifo": "other", "directory": "directory"}[kind]
-    assert res["totp_files"][str(planted)] == {"exists": True, "valid": False}
+    assert (res["totp_files"][str(planted)]["exists"], res["totp_files"][str(planted)]["valid"]) == (True, False)
     assert res["jupyter_configs"][str(planted)]["valid"] is False
     assert "secret-hash" not in json.dumps(res)
     assert (secret.stat().st_mode, secret.stat().st_uid, secret.read_bytes()) == before
@@ -397,3 +417,27 @@ def test_session_env_without_ssh_anywhere():
                          env={k: v for k, v in os.environ.items() if not k.startswith("SSH_")},
                          capture_output=True, text=True, check=True)
     assert "SSH_CLIENT" not in json.loads(out.stdout)
+
+
+def test_openpgp_keys_fingerprints_never_through_a_link(capsys, tmp_path):
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    gpg = ["gpg", "--homedir", str(home), "--batch", "--quiet"]
+    subprocess.run([*gpg, "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key",
+                    "t <t@securelab.invalid>", "ed25519", "sign", "1d"], check=True)
+    fpr = [line.split(":")[9] for line in subprocess.run([*gpg, "--with-colons", "--list-keys"], capture_output=True,
+                                                         text=True, check=True).stdout.splitlines()
+           if line.startswith("fpr:")][0]
+    key = tmp_path / "key.asc"
+    key.write_bytes(subprocess.run([*gpg, "--armor", "--export"], capture_output=True, check=True).stdout)
+    link = tmp_path / "link.asc"
+    link.symlink_to(key)
+    junk = tmp_path / "junk.asc"
+    junk.write_text("not a key\n")
+    res = run(capsys, openpgp_keys=[str(key), str(link), str(junk), str(tmp_path / "nope")])
+    assert res["openpgp_keys"] == {
+        str(key): {"exists": True, "fingerprints": [fpr], "error": ""},
+        str(link): {"exists": True, "fingerprints": [], "error": "not a regular file"},
+        str(junk): {"exists": True, "fingerprints": [], "error": "not an OpenPGP packet at byte 0"},
+        str(tmp_path / "nope"): {"exists": False, "fingerprints": [], "error": "missing"},
+    }

@@ -1,0 +1,178 @@
+# Copyright (c) securelab.gpu_notebook contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters ``resources_probe_args`` and ``resources_drift``: one declaration of what a role manages.
+
+Documentation: ``resources_probe_args.yml`` and ``resources_drift.yml`` next to this file (ansible-doc -t filter).
+
+A role lists what it manages as resources (files, directories, absent paths, packages, units, apt keys pinned by
+fingerprint, daemon.json keys, read-only checks). ``resources_probe_args`` derives from that list what host_state must
+read, ``resources_drift`` compares host_state's result with the same list. The read and the comparison come from one
+declaration, so they cannot disagree; a resource nobody declared is found by the mutation test (tests/mutation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _daemon_json, _openpgp
+
+KINDS = ("file", "directory", "absent", "package", "unit", "openpgp_key", "daemon_json", "check")
+REQUIRED = {"file": ("path",), "directory": ("path",), "absent": ("path",), "package": ("name",),
+            "unit": ("name",), "openpgp_key": ("path", "fingerprint"), "daemon_json": ("path", "keys"),
+            "check": ("name", "argv", "reason")}
+
+
+def _resources(declared: object, where: str) -> list[Mapping]:
+    if not isinstance(declared, Sequence) or isinstance(declared, (str, bytes)):
+        raise AnsibleFilterError(f"{where}: expects a list of resources, got {type(declared).__name__}")
+    kept = []
+    for index, item in enumerate(declared):
+        if isinstance(item, Mapping) and item.get("when", True) in (False, "False", "false", None, ""):
+            continue  # declared for other hosts or settings only
+        if not isinstance(item, Mapping) or item.get("kind") not in KINDS:
+            raise AnsibleFilterError(f"{where}: resource {index} needs a kind, one of {', '.join(KINDS)}")
+        missing = [key for key in REQUIRED[item["kind"]] if item.get(key) in (None, "")]
+        if missing:
+            raise AnsibleFilterError(f"{where}: resource {index} ({item['kind']}) lacks {', '.join(missing)}")
+        kept.append(item)
+    return kept
+
+
+def resources_probe_args(declared: object) -> dict:
+    """The host_state arguments that read every resource of ``declared``."""
+    args: dict = {"files": [], "packages": [], "units": [], "openpgp_keys": [], "read_lines": [], "commands": {}}
+
+    def add(key, value):
+        if value not in args[key]:
+            args[key].append(value)
+
+    for item in _resources(declared, "resources_probe_args"):
+        kind = item["kind"]
+        if kind in ("file", "directory", "absent"):
+            add("files", item["path"])
+        elif kind == "package":
+            add("packages", item["name"])
+        elif kind == "unit":
+            add("units", item["name"])
+        elif kind == "openpgp_key":
+            add("openpgp_keys", item["path"])
+        elif kind == "daemon_json":
+            add("read_lines", item["path"])
+        else:
+            args["commands"][item["name"]] = list(item["argv"])
+    return {key: value for key, value in args.items() if value}
+
+
+def _file_reason(item: Mapping, info: object) -> str:
+    kind, path = item["kind"], item["path"]
+    if not isinstance(info, Mapping):
+        return f"{path}: not read"
+    if kind == "absent":
+        return f"{path}: still present" if info.get("exists", True) else ""
+    if not info.get("exists"):
+        return f"{path}: missing"
+    if info.get("type") != kind:
+        return f"{path}: is a {info.get('type')}, not a {kind}"
+    for key, default in (("mode", None), ("owner", "root"), ("group", "root")):
+        want = item.get(key, default)
+        if want is not None and str(info.get(key)) != str(want):
+            return f"{path}: {key} {info.get(key)}, not {want}"
+    if kind == "file" and item.get("content") is not None:
+        # SHA-1: the checksum host_state and the copy/template modules report, not a security measure.
+        want = hashlib.sha1(to_bytes(item["content"], errors="surrogate_or_strict")).hexdigest()  # noqa: S324
+        if info.get("checksum") != want:
+            return f"{path}: content differs"
+    return ""
+
+
+def _reason(item: Mapping, state: Mapping) -> str:
+    kind = item["kind"]
+    if kind in ("file", "directory", "absent"):
+        return _file_reason(item, (state.get("files") or {}).get(item["path"]))
+    if kind == "package":
+        have = (state.get("packages") or {}).get(item["name"])
+        want = item.get("version")
+        if have is None:
+            return f"package {item['name']}: not installed"
+        if want and str(have) != str(want):
+            return f"package {item['name']}: version {have}, not {want}"
+        return ""
+    if kind == "unit":
+        unit = (state.get("units") or {}).get(item["name"]) or {}
+        if item.get("enabled") is not None:
+            want = "enabled" if item["enabled"] else "disabled"
+            if unit.get("unit_file_state") != want:
+                return f"{item['name']}: {unit.get('unit_file_state') or 'unknown'}, not {want}"
+        if item.get("active") is not None:
+            want = "active" if item["active"] else "inactive"
+            if unit.get("active_state") != want:
+                return f"{item['name']}: {unit.get('active_state') or 'unknown'}, not {want}"
+        return ""
+    if kind == "openpgp_key":
+        key = (state.get("openpgp_keys") or {}).get(item["path"])
+        if not isinstance(key, Mapping):
+            return f"{item['path']}: not read"
+        want = _openpgp.normalize_fingerprint(item["fingerprint"])
+        if key.get("fingerprints") != [want]:
+            found = ", ".join(key.get("fingerprints") or []) or key.get("error") or "no key"
+            return f"{item['path']}: holds {found}, not only the pinned key {want}"
+        return ""
+    if kind == "daemon_json":
+        lines = (state.get("lines") or {}).get(item["path"])
+        if lines is None:
+            return f"{item['path']}: missing"
+        try:
+            before, after, _invalid = _daemon_json.plan("\n".join(lines), item["keys"], item.get("remove", []),
+                                                        item.get("remove_if", {}))
+        except _daemon_json.DaemonJsonError as exc:
+            return f"{item['path']}: {exc}"
+        return "" if before == after else f"{item['path']}: keys differ"
+    result = (state.get("commands") or {}).get(item["name"])
+    if not isinstance(result, Mapping):
+        return f"{item['reason']} (not read)"
+    if result.get("rc") != item.get("rc", 0) or ("stdout" in item and result.get("stdout", "").strip() != item["stdout"]):
+        return item["reason"]
+    return ""
+
+
+def resources_drift(state: object, declared: object) -> list[str]:
+    """What differs between host_state's result ``state`` and ``declared`` (empty: in sync), one reason each."""
+    resources = _resources(declared, "resources_drift")
+    if not isinstance(state, Mapping) or not isinstance(state.get("files"), Mapping):
+        return ["the host was not read"]
+    return [reason for reason in (_reason(item, state) for item in resources) if reason]
+
+
+def openpgp_pin_error(fingerprint: object, key: object = "", fingerprint_var: str = "fingerprint",
+                      key_var: str = "key") -> str:
+    """Why a pinned apt key setting is wrong ('' when it is right), naming the variables.
+
+    ``fingerprint`` must be empty (not pinned) or a v4/v6 fingerprint; ``key``, a key given inline, must then hold
+    exactly that key (checked on the controller, before anything on the host changes).
+    """
+    if fingerprint in (None, ""):
+        return ""
+    try:
+        want = _openpgp.normalize_fingerprint(str(fingerprint))
+    except _openpgp.OpenPGPError as exc:
+        return f"{fingerprint_var}: {exc} (or empty, not to pin the key); got {str(fingerprint)[:80]!r}"
+    if key in (None, ""):
+        return ""
+    try:
+        found = _openpgp.fingerprints(str(key))
+    except _openpgp.OpenPGPError as exc:
+        return f"{key_var}: not an OpenPGP public key ({exc})"
+    if found != [want]:
+        return f"{key_var}: holds the key(s) {', '.join(found)}, not only the key {fingerprint_var} pins ({want})"
+    return ""
+
+
+class FilterModule:
+    """securelab.gpu_notebook resource declaration filters."""
+
+    def filters(self):
+        return {"resources_probe_args": resources_probe_args, "resources_drift": resources_drift,
+                "openpgp_pin_error": openpgp_pin_error}

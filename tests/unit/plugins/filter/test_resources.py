@@ -1,0 +1,128 @@
+"""Unit tests for the resource declaration filters: the read and the comparison come from one list."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.securelab.gpu_notebook.plugins.filter.resources import (
+    FilterModule,
+    openpgp_pin_error,
+    resources_drift,
+    resources_probe_args,
+)
+
+FPR = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
+OTHER = "C95B321B61E88C1809C4F759DDCAE044F796ECB0"
+RULE = 'ACTION=="add", RUN+="/usr/bin/nvidia-ctk system create-dev-char-symlinks --create-all"\n'
+DECLARED = [
+    {"kind": "directory", "path": "/etc/udev/rules.d", "mode": "0755"},
+    {"kind": "file", "path": "/etc/udev/rules.d/71-nvidia.rules", "mode": "0644", "content": RULE},
+    {"kind": "file", "path": "/etc/apt/keyrings/nvidia.asc", "mode": "0644", "content": None},
+    {"kind": "openpgp_key", "path": "/etc/apt/keyrings/nvidia.asc", "fingerprint": FPR},
+    {"kind": "absent", "path": "/etc/apt/preferences.d/nvidia", "when": True},
+    {"kind": "file", "path": "/etc/apt/preferences.d/nvidia", "mode": "0644", "when": False},
+    {"kind": "package", "name": "nvidia-container-toolkit", "version": "1.17.8-1"},
+    {"kind": "unit", "name": "docker.service", "enabled": True, "active": True},
+    {"kind": "daemon_json", "path": "/etc/docker/daemon.json", "keys": {"runtimes": {"nvidia": {"path": "ncr"}}}},
+    {"kind": "check", "name": "dev_char", "argv": ["sh", "-c", "true"], "stdout": "", "reason": "a link is missing"},
+]
+
+
+def root_file(content=None, mode="0644", kind="file"):
+    info = {"exists": True, "type": kind, "mode": mode, "owner": "root", "group": "root"}
+    if content is not None:
+        info["checksum"] = hashlib.sha1(content.encode()).hexdigest()  # noqa: S324 - what host_state reports
+    return info
+
+
+def in_sync():
+    return {
+        "files": {"/etc/udev/rules.d": root_file(mode="0755", kind="directory"),
+                  "/etc/udev/rules.d/71-nvidia.rules": root_file(RULE),
+                  "/etc/apt/keyrings/nvidia.asc": root_file("key"),
+                  "/etc/apt/preferences.d/nvidia": {"exists": False}},
+        "packages": {"nvidia-container-toolkit": "1.17.8-1"},
+        "units": {"docker.service": {"unit_file_state": "enabled", "active_state": "active"}},
+        "openpgp_keys": {"/etc/apt/keyrings/nvidia.asc": {"exists": True, "fingerprints": [FPR], "error": ""}},
+        "lines": {"/etc/docker/daemon.json": ['{"runtimes": {"nvidia": {"path": "ncr"}}, "live-restore": true}']},
+        "commands": {"dev_char": {"rc": 0, "stdout": "\n", "stderr": ""}},
+    }
+
+
+def test_probe_args_read_every_declared_resource_once():
+    assert resources_probe_args(DECLARED) == {
+        "files": ["/etc/udev/rules.d", "/etc/udev/rules.d/71-nvidia.rules", "/etc/apt/keyrings/nvidia.asc",
+                  "/etc/apt/preferences.d/nvidia"],
+        "packages": ["nvidia-container-toolkit"],
+        "units": ["docker.service"],
+        "openpgp_keys": ["/etc/apt/keyrings/nvidia.asc"],
+        "read_lines": ["/etc/docker/daemon.json"],
+        "commands": {"dev_char": ["sh", "-c", "true"]},
+    }
+
+
+def test_a_host_as_declared_has_no_drift():
+    assert resources_drift(in_sync(), DECLARED) == []
+
+
+@pytest.mark.parametrize(("mutate", "reason"), [
+    (lambda s: s["files"].pop("/etc/udev/rules.d/71-nvidia.rules"), "/etc/udev/rules.d/71-nvidia.rules: not read"),
+    (lambda s: s["files"].update({"/etc/udev/rules.d/71-nvidia.rules": {"exists": False}}),
+     "/etc/udev/rules.d/71-nvidia.rules: missing"),
+    (lambda s: s["files"].update({"/etc/udev/rules.d/71-nvidia.rules": root_file(RULE + "# edited\n")}),
+     "/etc/udev/rules.d/71-nvidia.rules: content differs"),
+    (lambda s: s["files"].update({"/etc/udev/rules.d/71-nvidia.rules": root_file(RULE, mode="0666")}),
+     "/etc/udev/rules.d/71-nvidia.rules: mode 0666, not 0644"),
+    (lambda s: s["files"]["/etc/udev/rules.d/71-nvidia.rules"].update({"owner": "alice"}),
+     "/etc/udev/rules.d/71-nvidia.rules: owner alice, not root"),
+    (lambda s: s["files"].update({"/etc/udev/rules.d": root_file(kind="link", mode="0777")}),
+     "/etc/udev/rules.d: is a link, not a directory"),
+    (lambda s: s["files"].update({"/etc/apt/preferences.d/nvidia": root_file("x")}),
+     "/etc/apt/preferences.d/nvidia: still present"),
+    (lambda s: s["packages"].update({"nvidia-container-toolkit": None}), "package nvidia-container-toolkit: not installed"),
+    (lambda s: s["packages"].update({"nvidia-container-toolkit": "1.17.9-1"}),
+     "package nvidia-container-toolkit: version 1.17.9-1, not 1.17.8-1"),
+    (lambda s: s["units"].update({"docker.service": {"unit_file_state": "enabled", "active_state": "failed"}}),
+     "docker.service: failed, not active"),
+    (lambda s: s["openpgp_keys"]["/etc/apt/keyrings/nvidia.asc"].update({"fingerprints": [OTHER]}),
+     f"/etc/apt/keyrings/nvidia.asc: holds {OTHER}, not only the pinned key {FPR}"),
+    (lambda s: s["openpgp_keys"]["/etc/apt/keyrings/nvidia.asc"].update({"fingerprints": [FPR, OTHER]}),
+     f"/etc/apt/keyrings/nvidia.asc: holds {FPR}, {OTHER}, not only the pinned key {FPR}"),
+    (lambda s: s["lines"].update({"/etc/docker/daemon.json": ['{"live-restore": true}']}), "/etc/docker/daemon.json: keys differ"),
+    (lambda s: s["lines"].update({"/etc/docker/daemon.json": ["{"]}), "/etc/docker/daemon.json: "),
+    (lambda s: s["commands"].update({"dev_char": {"rc": 0, "stdout": "/dev/nvidia0\n"}}), "a link is missing"),
+])
+def test_each_kind_of_drift_is_named(mutate, reason):
+    state = in_sync()
+    mutate(state)
+    drift = resources_drift(state, DECLARED)
+    assert len(drift) == 1 and drift[0].startswith(reason), drift
+
+
+def test_an_unread_host_is_drift():
+    assert resources_drift({}, DECLARED) == ["the host was not read"]
+    assert resources_drift({"skipped": True}, DECLARED) == ["the host was not read"]
+
+
+def test_bad_declarations_are_refused():
+    with pytest.raises(AnsibleFilterError, match="needs a kind"):
+        resources_probe_args([{"kind": "symlink", "path": "/x"}])
+    with pytest.raises(AnsibleFilterError, match="lacks fingerprint"):
+        resources_drift(in_sync(), [{"kind": "openpgp_key", "path": "/x"}])
+    with pytest.raises(AnsibleFilterError, match="list of resources"):
+        resources_probe_args("file")
+
+
+def test_pin_errors_name_the_variables():
+    assert openpgp_pin_error("") == ""
+    assert openpgp_pin_error("9DC8 5822 9FC7 DD38 854A  E2D8 8D81 803C 0EBF CD88") == ""
+    assert openpgp_pin_error("0EBFCD88", fingerprint_var="docker_engine_repo_key_fingerprint").startswith(
+        "docker_engine_repo_key_fingerprint: a fingerprint is 40")
+    assert openpgp_pin_error(FPR, "junk", key_var="docker_engine_repo_key").startswith(
+        "docker_engine_repo_key: not an OpenPGP public key")
+
+
+def test_registered():
+    assert set(FilterModule().filters()) == {"resources_probe_args", "resources_drift", "openpgp_pin_error"}
