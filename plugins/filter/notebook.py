@@ -24,8 +24,8 @@ USER_LABEL = "securelab.notebook.user"
 # Settings the filter needs (the role's variables, by their names without the notebook_ prefix).
 SETTINGS = (
     "image", "command", "memory", "cpus", "env", "work_dir", "data_root", "config_root", "container_prefix",
-    "tmp_size", "pids_limit", "shm_size", "restart_policy", "tls", "config_dir", "runtime_dir", "container_port",
-    "network_prefix",
+    "tmp_size", "pids_limit", "shm_size", "restart_policy", "config_dir", "runtime_dir", "container_port",
+    "network_prefix", "health",
 )
 
 
@@ -41,12 +41,6 @@ def _devices(gpus: object) -> list:
     if isinstance(gpus, Sequence) and not isinstance(gpus, str):
         return [{"driver": "nvidia", "device_ids": [str(g) for g in gpus], "capabilities": [["gpu"]]}]
     raise AnsibleFilterError(f"notebook_containers: gpus must be none, all or a list, got {gpus!r}")
-
-
-def _health(scheme: str, port: int) -> str:
-    return ("import ssl, urllib.request; "
-            f"urllib.request.urlopen('{scheme}://127.0.0.1:{port}/api', timeout=4, "
-            "context=ssl._create_unverified_context())")
 
 
 def container_params(user: Mapping, uid: str, gid: str, settings: Mapping) -> dict:
@@ -101,7 +95,7 @@ def container_params(user: Mapping, uid: str, gid: str, settings: Mapping) -> di
         "device_requests": _devices(user["gpus"]),
         "restart_policy": s["restart_policy"],
         "healthcheck": {
-            "test": ["CMD", "python3", "-c", _health("https" if s["tls"] != "none" else "http", int(s["container_port"]))],
+            "test": ["CMD", "python3", "-c", str(s["health"])],
             "interval": "10s", "timeout": "5s", "retries": 3, "start_period": "60s",
         },
         "labels": {USER_LABEL: name},

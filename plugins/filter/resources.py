@@ -133,7 +133,8 @@ def _reason(item: Mapping, state: Mapping) -> str:
     result = (state.get("commands") or {}).get(item["name"])
     if not isinstance(result, Mapping):
         return f"{item['reason']} (not read)"
-    if result.get("rc") != item.get("rc", 0) or ("stdout" in item and result.get("stdout", "").strip() != item["stdout"]):
+    stdout_differs = "stdout" in item and result.get("stdout", "").strip() != item["stdout"]
+    if result.get("rc") != item.get("rc", 0) or stdout_differs:
         return item["reason"]
     return ""
 

@@ -291,7 +291,8 @@ openpgp_keys:
       and C(error) (why the file is not a key file, V('') otherwise).
   returned: always
   type: dict
-  sample: {/etc/apt/keyrings/docker.asc: {exists: true, fingerprints: [9DC858229FC7DD38854AE2D88D81803C0EBFCD88], error: ''}}
+  sample:
+    /etc/apt/keyrings/docker.asc: {exists: true, fingerprints: [9DC858229FC7DD38854AE2D88D81803C0EBFCD88], error: ''}
 docker:
   description: Whether the Docker socket answered (only asked when O(containers), O(images) or O(networks) is given).
   returned: always
@@ -311,8 +312,13 @@ import subprocess
 import urllib.parse
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.securelab.gpu_notebook.plugins.module_utils import (_daemon_json, _jupyter_password, _openpgp, _totp,
-                                                                           _user_file)
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import (
+    _daemon_json,
+    _jupyter_password,
+    _openpgp,
+    _totp,
+    _user_file,
+)
 
 TOTP_MODES = (0o400, 0o600)
 MAX_LINES_BYTES = 256 * 1024
@@ -771,7 +777,7 @@ def main():
             images=dict(type='list', elements='str', default=[]),
             networks=dict(type='list', elements='str', default=[]),
             jupyter_configs=dict(type='list', elements='path', default=[]),
-            openpgp_keys=dict(type='list', elements='path', default=[]),
+            openpgp_keys=dict(type='list', elements='path', default=[], no_log=False),
             docker_socket=dict(type='path', default='/run/docker.sock'),
         ),
         supports_check_mode=True,

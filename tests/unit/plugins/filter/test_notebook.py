@@ -20,8 +20,9 @@ BASE = {
     "image": "securelab/jupyter:2", "command": [], "memory": "4g", "cpus": 2, "env": {"TZ": "UTC"},
     "work_dir": "/home/jovyan/work", "data_root": "/srv/notebooks", "config_root": "/etc/securelab/notebooks",
     "container_prefix": "securelab-nb-", "tmp_size": "1g", "pids_limit": 512, "shm_size": "1g",
-    "restart_policy": "unless-stopped", "tls": "none", "config_dir": "/etc/securelab-jupyter",
+    "restart_policy": "unless-stopped", "config_dir": "/etc/securelab-jupyter",
     "runtime_dir": "/tmp/jupyter-runtime", "container_port": 8888, "network_prefix": "securelab-nb-",
+    "health": "import urllib.request",
 }
 
 
@@ -69,7 +70,7 @@ def test_every_setting_changes_the_digest(key):
     changed = copy.deepcopy(BASE)
     value = changed[key]
     changed[key] = (value + 1 if isinstance(value, int) else {"TZ": "CET"} if isinstance(value, dict)
-                    else "selfsigned" if key == "tls" else f"{value}-x")
+                    else f"{value}-x")
     before = notebook_containers(users(), PASSWD, BASE)["alice"]["spec"]
     assert notebook_containers(users(), PASSWD, changed)["alice"]["spec"] != before
 
@@ -81,7 +82,8 @@ def test_every_user_key_changes_the_digest(override):
     before = notebook_containers(users(), PASSWD, BASE)["alice"]
     after = notebook_containers(users(**override), PASSWD, BASE)["alice"]
     assert after["spec"] != before["spec"]
-    assert notebook_containers(users(), PASSWD, BASE)["bob"] == notebook_containers(users(**override), PASSWD, BASE)["bob"]
+    bob = notebook_containers(users(), PASSWD, BASE)["bob"]
+    assert notebook_containers(users(**override), PASSWD, BASE)["bob"] == bob
 
 
 def test_a_new_option_reaches_existing_containers(monkeypatch):

@@ -56,7 +56,8 @@ def test_an_override_is_named(user, key, value):
     results = good()
     results[user] = sshd_t(user, **{key: value})
     problems = sshd_effective_problems(results, **EXPECTED)
-    assert problems == [f"{user}: sshd applies {key} {value or '(unset)'}, not {sshd_t(user)['stdout'].split(key + ' ')[1].splitlines()[0]}"]
+    want = sshd_t(user)["stdout"].split(key + " ")[1].splitlines()[0]
+    assert problems == [f"{user}: sshd applies {key} {value or '(unset)'}, not {want}"]
 
 
 def test_too_many_auth_tries():
@@ -67,7 +68,8 @@ def test_too_many_auth_tries():
 
 def test_sshd_refusing_its_configuration_is_a_problem():
     results = good()
-    results["ansible"] = {"rc": 255, "stdout": "", "stderr": "/etc/ssh/sshd_config line 3: Bad configuration option: Frob"}
+    err = "/etc/ssh/sshd_config line 3: Bad configuration option: Frob"
+    results["ansible"] = {"rc": 255, "stdout": "", "stderr": err}
     assert sshd_effective_problems(results, **EXPECTED) == [
         "sshd -T for ansible failed: /etc/ssh/sshd_config line 3: Bad configuration option: Frob"]
 
@@ -78,12 +80,13 @@ def test_host_state_commands_by_name():
     users = ["alice", "ansible", "securelab-nobody"]
     assert sshd_effective_problems(commands, users=users, prefix="sshd_T:", **EXPECTED) == []
     del commands["sshd_T:alice"]
-    assert sshd_effective_problems(commands, users=users, prefix="sshd_T:", **EXPECTED) == ["sshd -T for alice was not read"]
+    problems = sshd_effective_problems(commands, users=users, prefix="sshd_T:", **EXPECTED)
+    assert problems == ["sshd -T for alice was not read"]
 
 
 def test_argv():
-    assert sshd_test_argv("alice", 2222) == ["/usr/sbin/sshd", "-T", "-C",
-                                            "user=alice,host=client.invalid,addr=192.0.2.10,laddr=192.0.2.1,lport=2222"]
+    want = "user=alice,host=client.invalid,addr=192.0.2.10,laddr=192.0.2.1,lport=2222"
+    assert sshd_test_argv("alice", 2222) == ["/usr/sbin/sshd", "-T", "-C", want]
 
 
 def test_bad_input():

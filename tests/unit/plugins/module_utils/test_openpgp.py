@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _openpgp
 
+
 def _gpg(home, *args, data=None):
     return subprocess.run(["gpg", "--homedir", str(home), "--batch", "--quiet", *args], input=data,
                           capture_output=True, check=True).stdout
@@ -49,7 +50,10 @@ def test_a_keyring_with_two_keys_lists_both_primaries_not_subkeys(keys):
     assert _openpgp.fingerprints(_gpg(home, "--armor", "--export")) == primaries
 
 
-@pytest.mark.parametrize("data", [b"", b"not a key", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n!!!\n-----END PGP PUBLIC KEY BLOCK-----\n",
+BAD_ARMOR = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n!!!\n-----END PGP PUBLIC KEY BLOCK-----\n"
+
+
+@pytest.mark.parametrize("data", [b"", b"not a key", BAD_ARMOR,
                                   b"\x99\x00\x10abc", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n"])
 def test_garbage_is_refused(data):
     with pytest.raises(_openpgp.OpenPGPError):

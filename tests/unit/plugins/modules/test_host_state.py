@@ -425,9 +425,8 @@ def test_openpgp_keys_fingerprints_never_through_a_link(capsys, tmp_path):
     gpg = ["gpg", "--homedir", str(home), "--batch", "--quiet"]
     subprocess.run([*gpg, "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key",
                     "t <t@securelab.invalid>", "ed25519", "sign", "1d"], check=True)
-    fpr = [line.split(":")[9] for line in subprocess.run([*gpg, "--with-colons", "--list-keys"], capture_output=True,
-                                                         text=True, check=True).stdout.splitlines()
-           if line.startswith("fpr:")][0]
+    listing = subprocess.run([*gpg, "--with-colons", "--list-keys"], capture_output=True, text=True, check=True).stdout
+    fpr = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
     key = tmp_path / "key.asc"
     key.write_bytes(subprocess.run([*gpg, "--armor", "--export"], capture_output=True, check=True).stdout)
     link = tmp_path / "link.asc"
