@@ -12,6 +12,12 @@ re-run. The hosts are removed afterwards unless --keep.
     .venv/bin/python benchmarks/fleet.py --hosts 8 --top 15
     .venv/bin/python benchmarks/fleet.py --hosts 8 --repeat 5      # medians of 5 re-runs and 5 floors
     .venv/bin/python benchmarks/fleet.py --hosts 1 --load-image securelab/jupyter-lab:2.21.1
+    .venv/bin/python benchmarks/fleet.py --hosts 8 --repeat 5 --baseline ad0854d   # and the code at ad0854d
+
+The first host of each fleet is a forced-GPU host (--gpu-hosts): nvidia_runtime_force on the docker scenario's
+TEST-ONLY stand-in NVIDIA repository, built and served inside that host (stand-in packages, no NVIDIA code).
+With --baseline REF the same hosts are first converged and measured with the collection at REF, then converged
+with this version and measured again, so both figures come from one run on the same hosts.
 
 The Jupyter image reaches each host's nested Docker either through the notebook role
 (notebook_image_archives: an archive saved once on the controller, the air-gapped path users take;
@@ -132,16 +138,19 @@ def failures(result: dict) -> list[str]:
     return out
 
 
-def ansible_env() -> dict[str, str]:
+def ansible_env(collections: str) -> dict[str, str]:
     return dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORKS="10",
-                ANSIBLE_PIPELINING="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-                ANSIBLE_ROLES_PATH=str(ROOT / "roles"))
+                ANSIBLE_PIPELINING="1", ANSIBLE_COLLECTIONS_PATH=collections)
 
 
-def run_playbook(playbook: Path, inventory: Path, extra: list[str]) -> tuple[float, dict]:
+COLLECTIONS = str(ROOT / ".cache" / "collections")
+
+
+def run_playbook(playbook: Path, inventory: Path, extra: list[str],
+                 collections: str = COLLECTIONS) -> tuple[float, dict]:
     started = time.monotonic()
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), *extra],
-                          env=ansible_env(), text=True, capture_output=True, check=False)
+                          env=ansible_env(collections), text=True, capture_output=True, check=False)
     elapsed = time.monotonic() - started
     try:
         result = json.loads(proc.stdout[proc.stdout.index("{"):])
@@ -195,7 +204,45 @@ def host_work(result: dict) -> tuple[dict[str, int], dict[str, set[str]]]:
     return remote, drift
 
 
-def write_inventory(path: Path, names: list[str], vars_file: Path | None) -> None:
+STANDIN = ROOT / "molecule" / "docker" / "files" / "build_standin_repo.sh"
+
+
+def start_standin_repo(name: str) -> str:
+    """TEST ONLY: the docker scenario's signed stand-in NVIDIA repository (stand-in packages under the real names,
+    no NVIDIA code), built and served on the host's 127.0.0.1:8765, so that nvidia_runtime_force runs the whole GPU
+    path there. Returns the throwaway key's fingerprint (pinned in the host's variables)."""
+    fpr = subprocess.run(["docker", "exec", name, "cat", "/srv/standin-repos/key.fpr"],
+                         capture_output=True, text=True, check=False)
+    if fpr.returncode != 0:
+        sh("docker", "exec", name, "sh", "-c", "apt-get update -qq && apt-get install -y -qq apt-utils >/dev/null")
+        sh("docker", "cp", str(STANDIN), f"{name}:/usr/local/sbin/build_standin_repo.sh")
+        sh("docker", "exec", name, "sh", "/usr/local/sbin/build_standin_repo.sh", "/srv/standin-repos")
+        fpr = subprocess.run(["docker", "exec", name, "cat", "/srv/standin-repos/key.fpr"],
+                             capture_output=True, text=True, check=True)
+    subprocess.run(["docker", "exec", name, "systemd-run", "--unit=securelab-standin-repo",
+                    "--property=Restart=on-failure", "python3", "-m", "http.server", "8765", "--bind", "127.0.0.1",
+                    "--directory", "/srv/standin-repos"], capture_output=True, check=False)  # already running: fine
+    for _ in range(40):
+        up = subprocess.run(["docker", "exec", name, "python3", "-c",
+                             "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8765/nvidia/gpgkey')"],
+                            capture_output=True, check=False)
+        if up.returncode == 0:
+            return fpr.stdout.strip()
+        time.sleep(0.5)
+    raise SystemExit(f"{name}: the stand-in repository did not come up")
+
+
+def gpu_host_vars(fingerprint: str) -> str:
+    """The forced-GPU host's variables: the docker scenario's deb13 host (default runtime, CDI), on the stand-in."""
+    return json.dumps({
+        "nvidia_runtime_force": True, "nvidia_runtime_default_runtime": True, "nvidia_runtime_cdi": True,
+        "nvidia_runtime_repo_base_url": "http://127.0.0.1:8765/nvidia",
+        "nvidia_runtime_repo_key_url": "http://127.0.0.1:8765/nvidia/gpgkey",
+        "nvidia_runtime_toolkit_version": "1.17.8-1", "nvidia_runtime_repo_key_fingerprint": fingerprint,
+    }, indent=2) + "\n"
+
+
+def write_inventory(path: Path, names: list[str], vars_file: Path | None, host_vars: dict[str, str]) -> None:
     lines = ["[gpu_notebook_hosts]", *names, "", "[gpu_notebook_hosts:vars]",
              "ansible_connection=community.docker.docker", "ansible_python_interpreter=/usr/bin/python3"]
     path.write_text("\n".join(lines) + "\n")
@@ -203,6 +250,49 @@ def write_inventory(path: Path, names: list[str], vars_file: Path | None) -> Non
         gv = path.parent / "group_vars"
         gv.mkdir(exist_ok=True)
         (gv / "gpu_notebook_hosts.yml").write_text(vars_file.read_text())
+    hv = path.parent / "host_vars"
+    hv.mkdir(exist_ok=True)
+    for name, text in host_vars.items():
+        (hv / f"{name}.yml").write_text(text)
+
+
+def baseline_collections(ref: str, where: Path) -> tuple[str, Path]:
+    """The collection as it was at git ref REF (git archive, no checkout of this tree is touched), first on the
+    collections path so it shadows this version; the dependencies come from the usual path. Returns that path
+    and REF's site playbook."""
+    tree = where / "gpu_notebook"
+    tree.mkdir(parents=True)
+    archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", ref], stdout=subprocess.PIPE)
+    sh("tar", "-x", "-C", str(tree), stdin=archive.stdout)
+    archive.stdout.close()
+    if archive.wait() != 0:
+        raise SystemExit(f"--baseline {ref}: git archive failed")
+    link = where / "root" / "ansible_collections" / "securelab"
+    link.mkdir(parents=True)
+    (link / "gpu_notebook").symlink_to(tree)
+    return f"{where / 'root'}:{COLLECTIONS}", tree / "playbooks" / "site.yml"
+
+
+def measure(label: str, n: int, inv: Path, playbook: Path, collections: str, extra: list[str],
+            repeat: int) -> tuple[list[float], list[float], dict]:
+    """K no-op re-runs and K floors, alternating; every re-run must report changed=0 on every host."""
+    floor = ROOT / "benchmarks" / "floor.yml"
+    reruns: list[float] = []
+    floors: list[float] = []
+    result: dict = {}
+    for i in range(repeat):
+        count = f" {i + 1}/{repeat}" if repeat > 1 else ""
+        print(f"[{n} host(s), {label}] no-op re-run{count} ...", flush=True)
+        rerun_s, result = run_playbook(playbook, inv, extra, collections)
+        changed = {h: s.get("changed", 0) for h, s in result.get("stats", {}).items()}
+        if any(changed.values()):
+            changed_tasks = [f"{h}: {t['task']['name']}" for p in result.get("plays", [])
+                             for t in p.get("tasks", []) for h, r in t.get("hosts", {}).items() if r.get("changed")]
+            raise SystemExit(f"{label}: re-run was not a no-op: changed={changed}\n  " + "\n  ".join(changed_tasks))
+        reruns.append(rerun_s)
+        print(f"[{n} host(s), {label}] floor (facts + ping){count} ...", flush=True)
+        floors.append(run_playbook(floor, inv, extra)[0])
+    return reruns, floors, result
 
 
 def main() -> None:
@@ -211,6 +301,12 @@ def main() -> None:
     ap.add_argument("--playbook", default=str(ROOT / "playbooks" / "site.yml"))
     ap.add_argument("--vars", default=str(ROOT / "benchmarks" / "fleet_vars.yml"),
                     help="group_vars for the fleet (default benchmarks/fleet_vars.yml)")
+    ap.add_argument("--gpu-hosts", type=int, default=1, metavar="K",
+                    help="the first K hosts of each fleet are forced-GPU hosts (nvidia_runtime_force, default runtime "
+                         "and CDI) on the docker scenario's TEST-ONLY stand-in NVIDIA repository (default 1)")
+    ap.add_argument("--baseline", metavar="REF",
+                    help="also measure the collection at git ref REF, on the same hosts in the same run: converged "
+                         "and measured with REF first, then converged with this version and measured again")
     ap.add_argument("--load-image", action="append", default=[],
                     help="local image to stream into each host's nested Docker before the converge "
                          "(after a docker_engine-only prepare run); default: the notebook role loads "
@@ -226,24 +322,25 @@ def main() -> None:
                          "measure only the re-run and the floor")
     ap.add_argument("--save-json", metavar="DIR", help="also write each re-run's json-callback result to DIR")
     ap.add_argument("--settle", type=float, default=180, metavar="SECONDS",
-                    help="after the first converge, wait at most this long for the load average to drop below "
+                    help="after a converge, wait at most this long for the load average to drop below "
                          "the number of cores before measuring (default 180)")
     ap.add_argument("--repeat", type=int, default=1, metavar="K",
                     help="measure the no-op re-run and the floor K times each, alternating, and report the medians "
                          "(the spread is printed too); every re-run must be a no-op")
     args = ap.parse_args()
 
-    floor = ROOT / "benchmarks" / "floor.yml"
     vars_file = Path(args.vars)
     if not vars_file.is_file():
         raise SystemExit(f"--vars {vars_file}: no such file (the fleet's group_vars)")
     if args.keep and not args.state:
         raise SystemExit("--keep needs --state DIR (the keys the kept hosts trust)")
+    if args.baseline and args.reuse:
+        raise SystemExit("--baseline converges the hosts with each version: it cannot --reuse them")
     archive = "" if args.image in args.load_image else str(image_archive(args.image))
     rows = []
-    tops: dict[int, list[tuple[str, float]]] = {}
-    works: dict[int, tuple[dict[str, int], dict[str, set[str]]]] = {}
-    spreads: dict[int, tuple[list[float], list[float]]] = {}
+    tops: dict[str, list[tuple[str, float]]] = {}
+    works: dict[str, tuple[int, dict[str, int], dict[str, set[str]]]] = {}
+    spreads: dict[str, tuple[list[float], list[float]]] = {}
     for n in [int(x) for x in args.hosts.split(",")]:
         names: list[str] = []
         try:
@@ -257,71 +354,66 @@ def main() -> None:
                 extra = ["-e", json.dumps({"bench_state": str(state), "bench_image_archive": archive})]
                 inv = Path(tmp) / "hosts.ini"
                 names = [f"{PREFIX}{i:02d}" for i in range(n)]
-                write_inventory(inv, names, vars_file)
-                converge = float("nan")
+                gpu = names[: args.gpu_hosts]
                 if not args.reuse:
-                    print(f"[{n} host(s)] starting lab hosts ...", flush=True)
+                    print(f"[{n} host(s)] starting lab hosts ({len(gpu)} forced-GPU) ...", flush=True)
                     start_hosts(names)
-                    if args.load_image:
-                        print(f"[{n} host(s)] prepare: docker_engine only, then docker load {args.load_image} ...",
+                write_inventory(inv, names, vars_file, {g: gpu_host_vars(start_standin_repo(g)) for g in gpu})
+                designs = [("this version", Path(args.playbook), COLLECTIONS)]
+                if args.baseline:
+                    designs.insert(0, (f"baseline {args.baseline}",
+                                       *reversed(baseline_collections(args.baseline, Path(tmp) / "baseline"))))
+                for index, (label, playbook, collections) in enumerate(designs):
+                    converge = float("nan")
+                    if not args.reuse:
+                        if args.load_image and index == 0:
+                            print(f"[{n} host(s)] prepare: docker_engine only, then docker load {args.load_image} ...",
+                                  flush=True)
+                            run_playbook(ROOT / "benchmarks" / "prepare_docker.yml", inv, extra, collections)
+                            load_images(names, args.load_image)
+                        what = "first converge" if index == 0 else "converge over the previous version"
+                        print(f"[{n} host(s), {label}] {what} ...", flush=True)
+                        converge = run_playbook(playbook, inv, extra, collections)[0]
+                        waited = settle(args.settle)
+                        print(f"[{n} host(s)] settled for {waited:.0f} s (load average {os.getloadavg()[0]:.1f})",
                               flush=True)
-                        run_playbook(ROOT / "benchmarks" / "prepare_docker.yml", inv, extra)
-                        load_images(names, args.load_image)
-                    print(f"[{n} host(s)] first converge ...", flush=True)
-                    converge = run_playbook(Path(args.playbook), inv, extra)[0]
-                    waited = settle(args.settle)
-                    load = os.getloadavg()[0]
-                    print(f"[{n} host(s)] settled for {waited:.0f} s (load average {load:.1f})", flush=True)
-                reruns: list[float] = []
-                floors: list[float] = []
-                for i in range(args.repeat):
-                    count = f" {i + 1}/{args.repeat}" if args.repeat > 1 else ""
-                    print(f"[{n} host(s)] no-op re-run{count} ...", flush=True)
-                    rerun_s, result = run_playbook(Path(args.playbook), inv, extra)
-                    changed = {h: s.get("changed", 0) for h, s in result.get("stats", {}).items()}
-                    if any(changed.values()):
-                        changed_tasks = [f"{h}: {t['task']['name']}" for p in result.get("plays", [])
-                                         for t in p.get("tasks", []) for h, r in t.get("hosts", {}).items()
-                                         if r.get("changed")]
-                        raise SystemExit(f"re-run was not a no-op: changed={changed}\n  " + "\n  ".join(changed_tasks))
-                    reruns.append(rerun_s)
-                    print(f"[{n} host(s)] floor (facts + ping){count} ...", flush=True)
-                    floors.append(run_playbook(floor, inv, extra)[0])
-                rerun, floor_s = statistics.median(reruns), statistics.median(floors)
-                if args.repeat > 1:
-                    spreads[n] = (reruns, floors)
-            if args.save_json:
-                Path(args.save_json).mkdir(parents=True, exist_ok=True)
-                (Path(args.save_json) / f"rerun-{n}.json").write_text(json.dumps(result))
-            remote, drift = host_work(result)
-            works[n] = (remote, drift)
-            rows.append((n, converge, rerun, floor_s))
-            tops[n] = sorted(task_costs(result).items(), key=lambda kv: -kv[1])[: args.top]
-            print(f"[{n} host(s)] converge {converge:.1f} s, re-run {rerun:.1f} s, floor {floor_s:.1f} s",
-                  flush=True)
+                    reruns, floors, result = measure(label, n, inv, playbook, collections, extra, args.repeat)
+                    key = f"{n} host(s), {label}"
+                    rerun, floor_s = statistics.median(reruns), statistics.median(floors)
+                    if args.repeat > 1:
+                        spreads[key] = (reruns, floors)
+                    if args.save_json:
+                        Path(args.save_json).mkdir(parents=True, exist_ok=True)
+                        slug = "" if label == "this version" else "-baseline"
+                        (Path(args.save_json) / f"rerun-{n}{slug}.json").write_text(json.dumps(result))
+                    works[key] = (n, *host_work(result))
+                    rows.append((n, len(gpu), label, converge, rerun, floor_s))
+                    tops[key] = sorted(task_costs(result).items(), key=lambda kv: -kv[1])[: args.top]
+                    print(f"[{key}] converge {converge:.1f} s, re-run {rerun:.1f} s, floor {floor_s:.1f} s",
+                          flush=True)
         finally:
             if not args.keep:
                 remove_hosts(names)
             elif names:
                 print(f"kept: {' '.join(names)}" + (f" (state: {args.state})" if args.state else ""), flush=True)
 
-    print("\n| hosts | first converge (s) | no-op re-run (s) | floor (s) | re-run / floor |")
-    print("|---:|---:|---:|---:|---:|")
-    for n, converge, rerun, floor_s in rows:
-        print(f"| {n} | {converge:.1f} | {rerun:.1f} | {floor_s:.1f} | {rerun / floor_s:.2f}x |")
-    for n, (reruns, floors) in spreads.items():
-        print(f"\n{n} host(s), medians of {len(reruns)} runs each: re-run {' '.join(f'{x:.1f}' for x in reruns)} s; "
+    print("\n| hosts | forced-GPU | code | converge (s) | no-op re-run (s) | floor (s) | re-run / floor |")
+    print("|---:|---:|---|---:|---:|---:|---:|")
+    for n, gpus, label, converge, rerun, floor_s in rows:
+        print(f"| {n} | {gpus} | {label} | {converge:.1f} | {rerun:.1f} | {floor_s:.1f} | {rerun / floor_s:.2f}x |")
+    for key, (reruns, floors) in spreads.items():
+        print(f"\n{key}, medians of {len(reruns)} runs each: re-run {' '.join(f'{x:.1f}' for x in reruns)} s; "
               f"floor {' '.join(f'{x:.1f}' for x in floors)} s; "
               f"ratios of the pairs {' '.join(f'{a / b:.2f}x' for a, b in zip(reruns, floors, strict=True))}")
-    for n, (remote, drift) in works.items():
+    for key, (n, remote, drift) in works.items():
         total = sum(remote.values())
-        print(f"\nRemote tasks of the no-op re-run on {n} host(s): {total / n:.1f} per host "
+        print(f"\nRemote tasks of the no-op re-run, {key}: {total / n:.1f} per host "
               f"({', '.join(f'{role} {count / n:.1f}' for role, count in sorted(remote.items())) or 'none'})")
         for role, reasons in sorted(drift.items()):
             if reasons:
                 print(f"  {role} took its converge path: {'; '.join(sorted(reasons))}")
-    for n, top in tops.items():
-        print(f"\nCostliest tasks of the no-op re-run on {n} host(s) (wall s, slowest host):")
+    for key, top in tops.items():
+        print(f"\nCostliest tasks of the no-op re-run, {key} (wall s, slowest host):")
         for name, seconds in top:
             print(f"  {seconds:6.2f}  {name}")
 

@@ -20,7 +20,8 @@ description:
   - A new script is checked with C(nft -c -f) first (in check mode too). If the check or the load fails, the module
     fails, the kernel keeps the ruleset it had (C(nft -f) is atomic) and the previous file is put back, so a connection
     Ansible needs is never cut by a half-loaded ruleset.
-  - Files are written atomically (temporary file and rename), root-owned, mode 0600, never through a symbolic link.
+  - Files are written atomically (temporary file and rename), root-owned, mode 0600, never through a symbolic link. A
+    file whose owner or mode was changed is written again (the boot unit loads it as root).
 author:
   - securelab.gpu_notebook maintainers (@securelab)
 extends_documentation_fragment:
@@ -98,17 +99,20 @@ HEADER = ("#!/usr/sbin/nft -f\n"
 
 
 def read_file(path):
-    """Text of a regular file, None when missing; never follows a link."""
+    """Text of a regular file (None when missing), and whether it is owned as write_file leaves it (the module's
+    user and group, mode 0600); never follows a link."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        return None
+        return None, True
     except OSError as err:
         raise ValueError(f'{path}: cannot be read without following a link ({err.strerror})') from None
     with os.fdopen(fd, 'rb') as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
             raise ValueError(f'{path}: not a regular file')
-        return handle.read().decode('utf-8', 'replace')
+        owned = (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (os.geteuid(), os.getegid(), 0o600)
+        return handle.read().decode('utf-8', 'replace'), owned
 
 
 def write_file(path, text):
@@ -159,8 +163,8 @@ def main():
 
     desired = HEADER.format(family=family, name=name) + p['content'].rstrip('\n') + '\n'
     try:
-        current = read_file(p['path'])
-        recorded = read_file(p['state_path'])
+        current, current_owned = read_file(p['path'])
+        recorded, recorded_owned = read_file(p['state_path'])
     except ValueError as err:
         module.fail_json(msg=str(err))
     live = listing()
@@ -168,6 +172,10 @@ def main():
     reasons = []
     if current != desired:
         reasons.append(f'{p["path"]} is missing' if current is None else f'{p["path"]} differs')
+    # The boot unit loads the file as root: a file someone else owns or may write is as good as their ruleset.
+    for path, owned in ((p['path'], current_owned), (p['state_path'], recorded_owned)):
+        if not owned:
+            reasons.append(f'{path} is not root-owned with mode 0600')
     if live is None:
         reasons.append(f'table {family} {name} is missing from the kernel')
     elif recorded is None:

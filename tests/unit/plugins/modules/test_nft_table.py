@@ -116,6 +116,26 @@ def test_edited_file_is_rewritten_and_reloaded(netns, tmp_path):
     assert "8801" in path.read_text()
 
 
+@pytest.mark.parametrize("name", ["etc/fw.nft", "lib/fw.loaded"])
+@pytest.mark.parametrize("change", ["mode", "owner"])
+def test_a_file_given_away_or_opened_up_is_written_again(netns, tmp_path, name, change):
+    # The boot unit loads the script as root: a script another user owns or may write is that user's ruleset.
+    run(netns, tmp_path)
+    path = tmp_path / name
+    text = path.read_text()
+    if change == "mode":
+        path.chmod(0o666)
+    else:
+        os.chown(path, 65534, 65534)
+    result = run(netns, tmp_path)
+    assert result["changed"] is True, result
+    assert any(f"{name.split('/')[1]} is not root-owned with mode 0600" in r for r in result["reasons"]), result
+    info = path.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (0, 0, 0o600)
+    assert path.read_text() == text
+    assert run(netns, tmp_path)["changed"] is False
+
+
 def test_other_tables_are_left_alone(netns, tmp_path):
     assert in_ns(netns, NFT, "add", "table", "ip", "docker_like").returncode == 0
     run(netns, tmp_path)
