@@ -17,6 +17,8 @@ import json
 from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.formatters import human_to_bytes
+from ansible_collections.securelab.gpu_notebook.plugins.filter.firewall import notebook_bridge
 
 SPEC_LABEL = "securelab.notebook.spec"
 CONFIG_LABEL = "securelab.notebook.config"
@@ -130,8 +132,141 @@ def notebook_containers(users: object, passwd: object, settings: object) -> dict
     return result
 
 
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _gone(things: Mapping, name: str) -> bool:
+    """Whether the read says ``name`` does not exist (not read, or unknown, is not gone)."""
+    return (things.get(name) or {}).get("exists", True) is False
+
+
+def _attrs(info: Mapping) -> list:
+    return [info.get("type", ""), info.get("mode", ""), info.get("uid", ""), info.get("gid", "")]
+
+
+def _present_drift(probe: Mapping, spec: Mapping, user: Mapping, checked: Mapping) -> list[str]:
+    files = probe.get("files") or {}
+    name = user["name"]
+    flavor = user.get("notebook_jupyter_flavor", spec["flavor"])
+    cfg = f"{spec['config_root']}/{name}/{spec['config_file'][flavor]}"
+    container = (probe.get("containers") or {}).get(spec["container_prefix"] + name) or {}
+    network = (probe.get("networks") or {}).get(spec["network_prefix"] + name) or {}
+    image = user.get("notebook_image", spec["image"])
+    images = probe.get("images") or {}
+    account = (probe.get("passwd") or {}).get(name)
+    out: list[str] = []
+    if account is None:
+        out.append(f"{name}: no account")
+    else:
+        uid, gid = int(account[1]), int(account[2])
+        page_dir = f"{spec['config_root']}/{name}/{spec['page_config_dir']}"
+        page_file = f"{spec['config_root']}/{name}/{spec['page_config_file']}"
+        page_want = ["", "", "", ""] if spec["lab_announcements"] else None
+        wanted = {
+            f"{spec['data_root']}/{name}": ["directory", "0700", uid, gid],
+            f"{spec['config_root']}/{name}": ["directory", "0750", 0, gid],
+            cfg: ["file", "0440", 0, gid],
+            page_dir: page_want or ["directory", "0750", 0, gid],
+            page_file: page_want or ["file", "0440", 0, gid],
+        }
+        for path, want in wanted.items():
+            if _attrs(files.get(path) or {}) != want:
+                out.append(f"{name}: {path} has another type, owner or mode, or is missing")
+        mine = checked.get(name) or {}
+        if not mine.get("hash_ok", False):
+            out.append(f"{name}: the config has no hash that verifies the password")
+        elif mine.get("config") != (files.get(cfg) or {}).get("checksum", ""):
+            out.append(f"{name}: the config differs")
+        if not spec["lab_announcements"] and spec["page_sha1"] != (files.get(page_file) or {}).get("checksum", ""):
+            out.append(f"{name}: the JupyterLab page config differs")
+        out += _container_drift(spec, user, container, image, images, (files.get(cfg) or {}).get("checksum"))
+    if images.get(image) is None:
+        out.append(f"{name}: image {image} is missing")
+    options = network.get("options") or {}
+    if not network.get("exists", False) or [
+            network.get("driver"), network.get("enable_ipv6"), (network.get("labels") or {}).get(USER_LABEL, ""),
+            options.get("com.docker.network.bridge.name", "")] != ["bridge", False, name,
+                                                                   notebook_bridge(user["notebook_port"])]:
+        out.append(f"{name}: network missing or different")
+    gpus = user.get("gpus", "none")
+    found = len((probe.get("dirs") or {}).get("/proc/driver/nvidia/gpus") or [])
+    if spec["gpu_check"] and gpus != "none" and (
+            found == 0 or (gpus != "all" and max([g for g in gpus if _integer(g)] + [-1]) >= found)):
+        out.append(f"{name}: requested GPUs not found")
+    return out
+
+
+def _container_drift(spec: Mapping, user: Mapping, container: Mapping, image: str, images: Mapping,
+                     config_checksum: object) -> list[str]:
+    name = user["name"]
+    if not container.get("exists", False):
+        return [f"{name}: no container"]
+    if not container.get("running") or container.get("health") != "healthy":
+        return [f"{name}: container not running or not healthy"]
+    out: list[str] = []
+    labels = container.get("labels") or {}
+    if container.get("image") is None or container.get("image") != images.get(image):
+        out.append(f"{name}: container image is not {image}")
+    if labels.get(USER_LABEL, "") != name or labels.get(SPEC_LABEL, "") != (spec["specs"].get(name) or {}).get(
+            "spec", "") or labels.get(CONFIG_LABEL, "") != config_checksum:
+        out.append(f"{name}: container definition or config label differs")
+    memory = human_to_bytes(str(user.get("notebook_memory", spec["memory"])))
+    cpus = float(user.get("notebook_cpus", spec["cpus"]))
+    want = [memory, memory, round(cpus * 1000000000) if cpus > 0 else 0, int(spec["pids_limit"]),
+            spec["restart_policy"]]
+    have = [container.get(k) for k in ("memory", "memory_swap", "nano_cpus", "pids_limit", "restart_policy")]
+    if have != want:
+        out.append(f"{name}: container limits or restart policy differ")
+    if container.get("networks") != [spec["network_prefix"] + name]:
+        out.append(f"{name}: container networks differ")
+    return out
+
+
+def notebook_drift(probe: object, spec: object, checked: object = None) -> list[str]:
+    """One reason per difference between the host's read and the notebook role's declaration; empty when in sync.
+
+    ``checked`` maps each present user with an account to what only the controller can work out: whether the
+    config's hash verifies the user's password (``hash_ok``) and the SHA-1 of the config the converge would write
+    with that hash (``config``).
+    """
+    if not isinstance(probe, Mapping) or not isinstance(spec, Mapping):
+        raise AnsibleFilterError("notebook_drift: the read and spec must be dicts")
+    checked = checked if isinstance(checked, Mapping) else {}
+    if not spec["fast_path"]:
+        return ["notebook_fast_path is false"]
+    if spec["tls"] != "none":
+        return [f"notebook_tls is {spec['tls']}: the fast path does not check certificates"]
+    present, absent = list(spec["present"]), list(spec["absent"])
+    if not present and not absent:
+        return []
+    files = probe.get("files") or {}
+    out: list[str] = []
+    if not probe.get("docker", False):
+        out.append("Docker did not answer the probe")
+    packages = probe.get("packages") or {}
+    out += [f"{p} is not installed" for p in spec["packages"] if packages.get(p) is None]
+    for root in [spec["data_root"], spec["config_root"]] if present else []:
+        if _attrs(files.get(root) or {}) != ["directory", "0755", 0, 0]:
+            out.append(f"{root} has another type, owner or mode, or is missing")
+    for user in present:
+        out += _present_drift(probe, spec, user, checked)
+    for user in absent:
+        name = user["name"]
+        if not _gone(probe.get("containers") or {}, spec["container_prefix"] + name):
+            out.append(f"{name} (absent): container still there or unknown")
+        if not _gone(probe.get("networks") or {}, spec["network_prefix"] + name):
+            out.append(f"{name} (absent): network still there or unknown")
+        if (files.get(f"{spec['config_root']}/{name}") or {"exists": True}).get("exists", True):
+            out.append(f"{name} (absent): config directory still there")
+        if user.get("notebook_purge", spec["purge"]) and (
+                files.get(f"{spec['data_root']}/{name}") or {"exists": True}).get("exists", True):
+            out.append(f"{name} (absent, purge): data directory still there")
+    return out
+
+
 class FilterModule:
     """securelab.gpu_notebook notebook container filters."""
 
     def filters(self):
-        return {"notebook_containers": notebook_containers}
+        return {"notebook_containers": notebook_containers, "notebook_drift": notebook_drift}
