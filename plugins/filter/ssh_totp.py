@@ -86,6 +86,8 @@ def _automation(state: Mapping, passwd: Mapping, spec: Mapping) -> list[str]:
     if account.get("shell") != spec["shell"] or not home.get("exists", False) \
             or [home.get("uid"), home.get("gid")] != [account.get("uid"), account.get("gid")]:
         return [f"{name}: shell, home or its owner differs"]
+    if int(str(home.get("mode") or "0"), 8) & 0o022:  # sshd's StrictModes refuses the account's own keys then
+        return [f"{passwd[name][4]}: writable by group or others"]
     return _ssh_dir(files, passwd[name][4] + "/.ssh", account)
 
 

@@ -11,7 +11,7 @@ short_description: Merge the keys you own into Docker's daemon.json and leave ev
 version_added: 1.0.0
 description:
   - Reads C(/etc/docker/daemon.json) (or O(path)), merges O(keys) into it, removes O(remove) and
-    O(remove_if), and writes the result back atomically with mode O(mode), only when the content
+    O(remove_if), and writes the result back atomically with mode O(mode), owned by root, only when the content
     changes. Keys set by the operator or by other tools (C(registry-mirrors), C(data-root), a
     runtime added by hand) are kept as they are, in their place.
   - Objects are merged key by key, recursively (C(log-opts), C(runtimes), C(features)); any other
@@ -234,6 +234,9 @@ def run_module(module):
 
     if (changed and not module.check_mode) or exists:
         result["changed"] = module.set_mode_if_different(path, p["mode"], result["changed"])
+        # dockerd runs as root with what this file says: nobody else may own it.
+        result["changed"] = module.set_owner_if_different(path, "root", result["changed"])
+        result["changed"] = module.set_group_if_different(path, "root", result["changed"])
     return result
 
 

@@ -119,6 +119,8 @@ def changed(mutate):
     (lambda s: s["accounts"]["ansible"].update(exists=False), "ansible: account missing"),
     (lambda s: s["files"]["/home/ansible"].update(uid=2001), "ansible: shell, home or its owner differs"),
     (lambda s: s["files"]["/home/ansible/.ssh"].update(mode="0755"), "/home/ansible/.ssh: not 0700 and the user's"),
+    (lambda s: s["files"]["/home/ansible"].update(mode="0775"), "/home/ansible: writable by group or others"),
+    (lambda s: s["files"]["/home/ansible"].update(mode="0711"), None),
     (lambda s: s["accounts"]["alice"].update({"shell": "/bin/sh"}), "alice: shell differs"),
     (lambda s: s["accounts"]["alice"].update(expires=20000), "alice: account expires"),
     (lambda s: s["files"]["/home/alice"].update(mode="0755"), "/home/alice: missing, or wrong type, mode or owner"),
@@ -134,7 +136,7 @@ def changed(mutate):
     (lambda s: s["commands"]["pgrep:carol"].update(rc=0), "carol: absent, but has processes"),
 ])
 def test_each_drift_is_named(mutate, reason):
-    assert changed(mutate) == [reason]
+    assert changed(mutate) == ([] if reason is None else [reason])
 
 
 def test_a_linked_ssh_dir_is_not_drift():

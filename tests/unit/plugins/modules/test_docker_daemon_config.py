@@ -162,3 +162,15 @@ def test_mode_only_change(capsys, tmp_path):
     assert res["changed"] and stat.S_IMODE(path.stat().st_mode) == 0o600
     res = run(capsys, path=str(path))
     assert res["changed"] and stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root (CI runs as root)")
+def test_a_file_given_away_is_root_s_again(capsys, daemon_json):
+    # dockerd runs as root with what daemon.json says: a file another user owns is that user's root shell.
+    run(capsys, path=str(daemon_json), keys=OWNED)
+    os.chown(daemon_json, 65534, 65534)
+    res = run(capsys, path=str(daemon_json), keys=OWNED)
+    assert res["changed"] is True
+    info = daemon_json.stat()
+    assert (info.st_uid, info.st_gid) == (0, 0)
+    assert run(capsys, path=str(daemon_json), keys=OWNED)["changed"] is False
