@@ -222,7 +222,7 @@ def start_standin_repo(name: str) -> str:
     subprocess.run(["docker", "exec", name, "systemd-run", "--unit=securelab-standin-repo",
                     "--property=Restart=on-failure", "python3", "-m", "http.server", "8765", "--bind", "127.0.0.1",
                     "--directory", "/srv/standin-repos"], capture_output=True, check=False)  # already running: fine
-    for _ in range(40):
+    for _attempt in range(40):
         up = subprocess.run(["docker", "exec", name, "python3", "-c",
                              "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8765/nvidia/gpgkey')"],
                             capture_output=True, check=False)

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """TEST ONLY (site scenario, tasks/undeclared.yml): what a converge changed on this host that no role declares.
 
 Reads a JSON object (its one argument): {"declared": [paths, "~user/..." allowed], "allowed": [regexes of by-products],
