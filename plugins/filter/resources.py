@@ -37,8 +37,20 @@ def _resources(declared: object, where: str) -> list[Mapping]:
         missing = [key for key in REQUIRED[item["kind"]] if item.get(key) in (None, "")]
         if missing:
             raise AnsibleFilterError(f"{where}: resource {index} ({item['kind']}) lacks {', '.join(missing)}")
-        kept.append(item)
+        names = item["name"] if item["kind"] == "package" else None
+        if isinstance(names, Sequence) and not isinstance(names, (str, bytes)):
+            # One declaration for a role's package list: {kind: package, name: [a, b]} is a and b.
+            kept.extend({**item, "name": name} for name in names)
+        else:
+            kept.append(item)
     return kept
+
+
+def _flag(value: object) -> bool | None:
+    """A unit's enabled/active as declared: a bool, or the string a template may have rendered."""
+    if value is None or isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "yes", "on", "1")
 
 
 def resources_probe_args(declared: object) -> dict:
@@ -80,6 +92,8 @@ def _file_reason(item: Mapping, info: object) -> str:
         want = item.get(key, default)
         if want is not None and str(info.get(key)) != str(want):
             return f"{path}: {key} {info.get(key)}, not {want}"
+    if kind == "file" and item.get("nonempty") and not info.get("size"):
+        return f"{path}: empty"
     if kind == "file" and item.get("content") is not None:
         # SHA-1: the checksum host_state and the copy/template modules report, not a security measure.
         want = hashlib.sha1(to_bytes(item["content"], errors="surrogate_or_strict")).hexdigest()  # noqa: S324
@@ -102,12 +116,12 @@ def _reason(item: Mapping, state: Mapping) -> str:
         return ""
     if kind == "unit":
         unit = (state.get("units") or {}).get(item["name"]) or {}
-        if item.get("enabled") is not None:
-            want = "enabled" if item["enabled"] else "disabled"
+        if _flag(item.get("enabled")) is not None:
+            want = "enabled" if _flag(item["enabled"]) else "disabled"
             if unit.get("unit_file_state") != want:
                 return f"{item['name']}: {unit.get('unit_file_state') or 'unknown'}, not {want}"
-        if item.get("active") is not None:
-            want = "active" if item["active"] else "inactive"
+        if _flag(item.get("active")) is not None:
+            want = "active" if _flag(item["active"]) else "inactive"
             if unit.get("active_state") != want:
                 return f"{item['name']}: {unit.get('active_state') or 'unknown'}, not {want}"
         return ""
@@ -134,9 +148,11 @@ def _reason(item: Mapping, state: Mapping) -> str:
     if not isinstance(result, Mapping):
         return f"{item['reason']} (not read)"
     stdout_differs = "stdout" in item and result.get("stdout", "").strip() != item["stdout"]
-    if result.get("rc") != item.get("rc", 0) or stdout_differs:
-        return item["reason"]
-    return ""
+    if result.get("rc") != item.get("rc", 0):
+        # The command's own last word on why (fail2ban-client --test names the broken file), when it gave one.
+        said = (str(result.get("stderr") or "").strip().splitlines() or [""])[-1].strip()
+        return f"{item['reason']} ({said})" if said else item["reason"]
+    return item["reason"] if stdout_differs else ""
 
 
 def resources_drift(state: object, declared: object) -> list[str]:

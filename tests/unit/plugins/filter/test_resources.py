@@ -103,6 +103,40 @@ def test_each_kind_of_drift_is_named(mutate, reason):
     assert len(drift) == 1 and drift[0].startswith(reason), drift
 
 
+def test_a_file_declared_nonempty_must_have_content():
+    declared = [{"kind": "file", "path": "/etc/apt/keyrings/docker.asc", "mode": "0644", "nonempty": True}]
+    assert resources_drift({"files": {"/etc/apt/keyrings/docker.asc": {**root_file(), "size": 3}}}, declared) == []
+    assert resources_drift({"files": {"/etc/apt/keyrings/docker.asc": {**root_file(), "size": 0}}}, declared) == [
+        "/etc/apt/keyrings/docker.asc: empty"]
+
+
+def test_a_package_list_is_one_declaration():
+    declared = [{"kind": "package", "name": ["fail2ban", "nftables"]}]
+    assert resources_probe_args(declared) == {"packages": ["fail2ban", "nftables"]}
+    assert resources_drift({"files": {}, "packages": {"fail2ban": "1.0", "nftables": "1.1"}}, declared) == []
+    assert resources_drift({"files": {}, "packages": {"fail2ban": "1.0", "nftables": None}}, declared) == [
+        "package nftables: not installed"]
+
+
+@pytest.mark.parametrize("flag", [False, "False", "false"])
+def test_a_unit_flag_rendered_as_text_means_what_it_says(flag):
+    declared = [{"kind": "unit", "name": "fail2ban", "enabled": flag, "active": flag}]
+    stopped = {"files": {}, "units": {"fail2ban": {"unit_file_state": "disabled", "active_state": "inactive"}}}
+    assert resources_drift(stopped, declared) == []
+    stopped["units"]["fail2ban"]["active_state"] = "active"
+    assert resources_drift(stopped, declared) == ["fail2ban: active, not inactive"]
+
+
+def test_a_failed_check_says_why_in_the_commands_own_words():
+    declared = [{"kind": "check", "name": "f2b", "argv": ["fail2ban-client", "--test"], "reason": "refused"}]
+    state = {"files": {}, "commands": {"f2b": {"rc": 255, "stdout": "", "stderr": "x\nERROR  No file(s) found\n"}}}
+    assert resources_drift(state, declared) == ["refused (ERROR  No file(s) found)"]
+    state["commands"]["f2b"]["stderr"] = ""
+    assert resources_drift(state, declared) == ["refused"]
+    state["commands"]["f2b"]["rc"] = 0
+    assert resources_drift(state, declared) == []
+
+
 def test_an_unread_host_is_drift():
     assert resources_drift({}, DECLARED) == ["the host was not read"]
     assert resources_drift({"skipped": True}, DECLARED) == ["the host was not read"]
