@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filter ``securelab.gpu_notebook.notebook_containers``: each user's notebook container, declared once.
 
-Documentation: ``notebook_containers.yml`` next to this file (ansible-doc -t filter).
+Documentation: ``notebook_containers.yml`` next to this file (ansible-doc -t filter); ``notebook_drift.yml`` and
+``notebook_input_error.yml`` for the role's other two filters (its fast-path comparison and its input checks).
 
 The notebook role gives ``community.docker.docker_container`` exactly the parameters built here, and labels the
 container with the SHA-256 digest of those same parameters (``securelab.notebook.spec``). The fast path compares
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.formatters import human_to_bytes
 from ansible_collections.securelab.gpu_notebook.plugins.filter.firewall import notebook_bridge
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _jinja_compat as jc
 
 SPEC_LABEL = "securelab.notebook.spec"
 CONFIG_LABEL = "securelab.notebook.config"
@@ -265,8 +268,111 @@ def notebook_drift(probe: object, spec: object, checked: object = None) -> list[
     return out
 
 
+# The role variables notebook_input_error reads (the role's vars/main.yml lists the same names as
+# __notebook_input_vars, and the task passes their values as a dict).
+INPUT_VARS = (
+    "notebook_image", "notebook_jupyter_flavor", "notebook_command", "notebook_memory", "notebook_cpus",
+    "notebook_purge", "notebook_password_min_length", "notebook_work_dir", "notebook_data_root",
+    "notebook_config_root", "notebook_container_prefix", "notebook_image_archives", "notebook_env",
+    "notebook_pids_limit", "notebook_shm_size", "notebook_tmp_size", "notebook_tls", "notebook_tls_cert",
+    "notebook_tls_key", "notebook_cull_idle_timeout", "notebook_cull_interval",
+)
+# Per-user settings (a gpu_notebook_users entry's notebook_* key wins over the role variable of the same name).
+USER_SETTINGS = ("notebook_image", "notebook_jupyter_flavor", "notebook_command", "notebook_memory", "notebook_cpus",
+                 "notebook_purge")
+FLAVORS = ("server", "notebook6")
+IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+MEMORY_RE = re.compile(r"^[0-9]+[bkmgBKMG]?$")
+CPUS_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+PATH_RE = re.compile(r"^/[^\s:]*$")
+PREFIX_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# Variables notebook_env must not set: the role sets them (user, home, Jupyter's paths), and NVIDIA_* would hand out
+# GPUs outside the user's gpus.
+RESERVED_ENV_RE = re.compile(r"^(HOME|USER|LOGNAME|JUPYTER_.*|JUPYTERLAB_.*|NVIDIA_.*)$")
+TMP_SIZE_RE = re.compile(r"^[0-9]+[kmgKMG]?$")
+CULL_IDLE_RE = re.compile(r"^[0-9]+$")
+CULL_INTERVAL_RE = re.compile(r"^[1-9][0-9]*$")
+BAD_ROLE_VARS = (
+    "Bad notebook role variables: notebook_work_dir, notebook_data_root and notebook_config_root must be absolute "
+    "paths (not /); notebook_container_prefix a container-name prefix; notebook_image_archives a dict of image -> "
+    "absolute controller path; notebook_env a dict that does not set HOME, USER, LOGNAME, JUPYTER_* or NVIDIA_* "
+    "(GPUs come from the user's gpus only); notebook_pids_limit > 0; notebook_shm_size / notebook_tmp_size sizes "
+    "like '1g'; notebook_password_min_length >= 8; notebook_tls=provided needs absolute notebook_tls_cert and "
+    "notebook_tls_key."
+)
+
+
+def _user_settings_error(item: Mapping, v: Mapping, user_keys: list) -> str:
+    """The message for a gpu_notebook_users entry with an unknown notebook_* key or a bad per-user setting."""
+    unknown = [jc.text(key) for key in item if jc.match(r"^notebook_", key) and key not in user_keys]
+    image, flavor, command, memory, cpus, purge = (item[key] if key in item else v[key] for key in USER_SETTINGS)
+    if (not unknown and isinstance(image, str) and jc.match(IMAGE_RE, image) and flavor in FLAVORS
+            and jc.is_list(command) and jc.match(MEMORY_RE, memory) and jc.match(CPUS_RE, cpus)
+            and isinstance(purge, bool)):
+        return ""
+    return (f"gpu_notebook_users entry {jc.text(item.get('name'))}: notebook keys must be among "
+            f"{', '.join(jc.text(key) for key in user_keys)} (got {', '.join(unknown) or 'none unknown'}); "
+            "notebook_image an image reference, notebook_jupyter_flavor 'server' or 'notebook6', notebook_command a "
+            "list, notebook_memory like '8g', notebook_cpus a number >= 0, notebook_purge a boolean.")
+
+
+def _role_vars_ok(v: Mapping) -> bool:
+    archives, env = v["notebook_image_archives"], v["notebook_env"]
+    return (all(jc.match(PATH_RE, v[name]) and v[name] != "/"
+                for name in ("notebook_work_dir", "notebook_data_root", "notebook_config_root"))
+            and jc.match(PREFIX_RE, v["notebook_container_prefix"])
+            and isinstance(archives, Mapping) and all(jc.match(r"^/", path) for path in archives.values())
+            and isinstance(env, Mapping) and not any(jc.match(RESERVED_ENV_RE, name) for name in env)
+            and jc.to_int(v["notebook_pids_limit"]) > 0
+            and jc.match(MEMORY_RE, v["notebook_shm_size"]) and jc.match(TMP_SIZE_RE, v["notebook_tmp_size"])
+            and jc.to_int(v["notebook_password_min_length"]) >= 8
+            and (v["notebook_tls"] != "provided"
+                 or (jc.match(r"^/", v["notebook_tls_cert"]) and jc.match(r"^/", v["notebook_tls_key"]))))
+
+
+def notebook_input_error(values: object, users: object, raw_users: object = None, user_keys: object = ()) -> str:
+    """The first problem with the notebook role's input, as a message that names the variable; '' when none.
+
+    ``values``: the role variables (INPUT_VARS) as {name: value}. ``users``: gpu_notebook_users as the validate_users
+    filter returns it (without passwords); ``raw_users``: the list as given (for the passwords' length, never shown);
+    ``user_keys``: the notebook_* keys an entry may carry (``__notebook_user_keys``).
+    """
+    try:
+        v = dict(zip(INPUT_VARS, jc.values_of(values, INPUT_VARS), strict=True))
+    except ValueError as err:
+        raise AnsibleFilterError(f"notebook_input_error: {err}") from None
+    if isinstance(users, (str, Mapping)) or not isinstance(users, Sequence) or not all(
+            isinstance(item, Mapping) for item in users):
+        raise AnsibleFilterError("notebook_input_error: users must be the list the validate_users filter returns")
+    user_keys = list(user_keys or [])
+    for item in users:
+        error = _user_settings_error(item, v, user_keys)
+        if error:
+            return error
+    given = [entry for entry in raw_users or [] if isinstance(entry, Mapping)]
+    minimum = v["notebook_password_min_length"]
+    for item in users:
+        if item.get("state") != "present":
+            continue
+        entry = next((entry for entry in given if entry.get("name") == item.get("name")), {})
+        if jc.length(entry.get("notebook_password", "")) < jc.to_int(minimum):
+            return (f"gpu_notebook_users entry {jc.text(item.get('name'))}: notebook_password must have at least "
+                    f"{jc.text(minimum)} characters (notebook_password_min_length).")
+    if not _role_vars_ok(v):
+        return BAD_ROLE_VARS
+    # The argument spec checks the type (int); the range is checked here.
+    idle, interval = v["notebook_cull_idle_timeout"], v["notebook_cull_interval"]
+    if not jc.match(CULL_IDLE_RE, idle):
+        return ("notebook_cull_idle_timeout must be a whole number of seconds, 0 or more (0 turns culling off); "
+                f"got {jc.text(idle)}.")
+    if not jc.match(CULL_INTERVAL_RE, interval):
+        return f"notebook_cull_interval must be a whole number of seconds, 1 or more; got {jc.text(interval)}."
+    return ""
+
+
 class FilterModule:
     """securelab.gpu_notebook notebook container filters."""
 
     def filters(self):
-        return {"notebook_containers": notebook_containers, "notebook_drift": notebook_drift}
+        return {"notebook_containers": notebook_containers, "notebook_drift": notebook_drift,
+                "notebook_input_error": notebook_input_error}

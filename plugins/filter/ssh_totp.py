@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filter ``securelab.gpu_notebook.ssh_totp_drift``: what differs between a host and the ssh_totp role's declaration.
 
-Documentation: ``ssh_totp_drift.yml`` next to this file (ansible-doc -t filter).
+Documentation: ``ssh_totp_drift.yml`` next to this file (ansible-doc -t filter); ``ssh_totp_input_error.yml`` for
+the role's input checks (``ssh_totp_input_error``, below).
 
 The fast path's comparison of the ssh_totp role, in Python (it was 100 lines of Jinja in ``tasks/drift.yml``): the
 host's read (host_state), the passwd database the converge would see, and the role's declaration (``spec``, built in
@@ -12,10 +13,13 @@ the host is in sync and the converge is skipped. Whatever the read cannot tell c
 
 from __future__ import annotations
 
+import datetime
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _jinja_compat as jc
 
 
 def _sha1(text: str) -> str:
@@ -187,6 +191,127 @@ def ssh_totp_drift(state: Mapping, passwd: Mapping, spec: Mapping, effective: li
     return out
 
 
+# The role variables ssh_totp_input_error reads (the role's vars/main.yml lists the same names as
+# __ssh_totp_input_vars, and the task passes their values as a dict).
+INPUT_VARS = (
+    "ssh_totp_automation_user", "ssh_totp_rotate_users", "ssh_totp_window_size", "ssh_totp_scratch_codes",
+    "ssh_totp_rate_limit_attempts", "ssh_totp_rate_limit_seconds", "ssh_totp_issuer", "ssh_totp_enrollment_until",
+    "ssh_totp_enrollment_max_days", "ssh_totp_port", "ssh_totp_max_auth_tries", "ssh_totp_login_grace_time",
+    "ssh_totp_host_key_types", "ssh_totp_rsa_host_key_bits", "ssh_totp_allowed_networks",
+    "ssh_totp_extra_allowed_users", "ssh_totp_listen_addresses",
+)
+ACCOUNT_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+UNTIL_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+UNTIL_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+NETWORK_RE = re.compile(r"^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$")
+LISTEN_RE = re.compile(r"^[0-9A-Fa-f.:\[\]]+$")
+HOST_KEY_TYPES = ("ed25519", "rsa")
+
+
+def _difference(items: Sequence, other: Sequence) -> list:
+    """``items | difference(other)``, in the order of ``items`` (the filter's own order is a set's)."""
+    out: list = []
+    for item in items:
+        if item not in other and item not in out:
+            out.append(item)
+    return out
+
+
+def _in_range(value: object, low: int, high: int | None = None) -> bool:
+    """``value | int`` is at least ``low`` (and at most ``high``)."""
+    number = jc.to_int(value)
+    return number >= low and (high is None or number <= high)
+
+
+def _utc_now(now: object) -> datetime.datetime:
+    """``now(utc=true)`` (naive, in UTC), or the given time (a datetime or an ISO 8601 string) for a test."""
+    if now is None:
+        return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    if isinstance(now, str):
+        try:
+            now = datetime.datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            raise AnsibleFilterError(f"ssh_totp_input_error: now must be an ISO 8601 time, got {now!r}") from None
+    if not isinstance(now, datetime.datetime):
+        raise AnsibleFilterError(f"ssh_totp_input_error: now must be a datetime, got {type(now).__name__}")
+    return now.astimezone(datetime.UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+def _enrollment_ok(until: object, max_days: object, now: datetime.datetime) -> bool:
+    """Empty, or a UTC time 'YYYY-MM-DDTHH:MM:SSZ' at most ``max_days`` days from now (a past time is fine)."""
+    if jc.length(until) == 0:
+        return True
+    if not jc.match(UNTIL_RE, until):
+        return False
+    try:
+        end = datetime.datetime.strptime(jc.text(until), UNTIL_FORMAT)
+    except ValueError:  # in the format but not a time, such as month 13
+        return False
+    return (end - now).total_seconds() <= jc.to_int(max_days) * 86400
+
+
+def _sshd_ok(v: Mapping) -> bool:
+    types, networks = v["ssh_totp_host_key_types"], v["ssh_totp_allowed_networks"]
+    users, listen = v["ssh_totp_extra_allowed_users"], v["ssh_totp_listen_addresses"]
+    return (_in_range(v["ssh_totp_port"], 1, 65535) and _in_range(v["ssh_totp_max_auth_tries"], 1, 3)
+            and _in_range(v["ssh_totp_login_grace_time"], 5)
+            and jc.is_list(types) and "ed25519" in types and not _difference(types, HOST_KEY_TYPES)
+            and _in_range(v["ssh_totp_rsa_host_key_bits"], 3072)
+            and jc.is_list(networks) and all(jc.match(NETWORK_RE, network) for network in networks)
+            and jc.is_list(users) and all(jc.match(ACCOUNT_RE, user) for user in users)
+            and jc.is_list(listen) and all(jc.match(LISTEN_RE, address) for address in listen))
+
+
+def ssh_totp_input_error(values: object, present: object, host_error: object = "", now: object = None) -> str:
+    """The first problem with the ssh_totp role's input, as a message that names the variable; '' when none.
+
+    ``values``: the role variables (INPUT_VARS) as {name: value}. ``present``: the present users of
+    gpu_notebook_users as the validate_users filter returns them. ``host_error``: what the checks found on the host
+    (``__ssh_totp_host_error``), reported when every variable is fine; the site playbook's input-check play passes
+    '' and checks it itself. ``now``: the current time (UTC) for ssh_totp_enrollment_until, for tests.
+    """
+    try:
+        v = dict(zip(INPUT_VARS, jc.values_of(values, INPUT_VARS), strict=True))
+    except ValueError as err:
+        raise AnsibleFilterError(f"ssh_totp_input_error: {err}") from None
+    if isinstance(present, (str, Mapping)) or not isinstance(present, Sequence) or not all(
+            isinstance(user, Mapping) for user in present):
+        raise AnsibleFilterError("ssh_totp_input_error: present must be a list of users (validate_users entries)")
+    now = _utc_now(now)
+    user = v["ssh_totp_automation_user"]
+    if not (isinstance(user, str) and jc.match(ACCOUNT_RE, user) and user != "root"):
+        return ("gpu_notebook_automation_user (ssh_totp_automation_user) must be a Unix account name other than root "
+                f"(root cannot log in over SSH); got {jc.to_json(user)}.")
+    rotate = v["ssh_totp_rotate_users"]
+    unknown = _difference(rotate if jc.is_list(rotate) else [rotate], [item.get("name") for item in present])
+    if not jc.is_list(rotate) or unknown:
+        return ("ssh_totp_rotate_users must list present users of gpu_notebook_users; unknown or absent: "
+                f"{jc.to_json(unknown)}.")
+    window, scratch, issuer = v["ssh_totp_window_size"], v["ssh_totp_scratch_codes"], v["ssh_totp_issuer"]
+    attempts, seconds = v["ssh_totp_rate_limit_attempts"], v["ssh_totp_rate_limit_seconds"]
+    if not (_in_range(window, 1, 21) and _in_range(scratch, 0, 10) and _in_range(attempts, 0, 100)
+            and _in_range(seconds, 1, 3600) and isinstance(issuer, str) and issuer and ":" not in issuer):
+        return (f"ssh_totp_window_size must be 1..21 (got {jc.text(window)}), ssh_totp_scratch_codes 0..10 "
+                f"(got {jc.text(scratch)}), ssh_totp_rate_limit_attempts 0..100 (got {jc.text(attempts)}), "
+                f"ssh_totp_rate_limit_seconds 1..3600 (got {jc.text(seconds)}) and ssh_totp_issuer a non-empty "
+                f"string without ':' (got {jc.to_json(issuer)}).")
+    until, max_days = v["ssh_totp_enrollment_until"], v["ssh_totp_enrollment_max_days"]
+    if not _enrollment_ok(until, max_days, now):
+        return ("ssh_totp_enrollment_until must be a UTC time 'YYYY-MM-DDTHH:MM:SSZ' at most "
+                f"ssh_totp_enrollment_max_days ({jc.text(max_days)}) days from now; got {jc.to_json(until)}.")
+    if not _sshd_ok(v):
+        return (f"Check ssh_totp_port (1..65535, got {jc.text(v['ssh_totp_port'])}), ssh_totp_max_auth_tries (1..3, "
+                f"got {jc.text(v['ssh_totp_max_auth_tries'])}), ssh_totp_login_grace_time (>= 5), "
+                "ssh_totp_host_key_types (ed25519 and optionally rsa, got "
+                f"{jc.to_json(v['ssh_totp_host_key_types'])}), ssh_totp_rsa_host_key_bits (>= 3072), "
+                "ssh_totp_allowed_networks (addresses or CIDR networks, got "
+                f"{jc.to_json(v['ssh_totp_allowed_networks'])}), ssh_totp_extra_allowed_users (account names) and "
+                "ssh_totp_listen_addresses (addresses).")
+    if host_error:
+        return jc.text(host_error)
+    return ""
+
+
 class FilterModule:
     def filters(self):
-        return {"ssh_totp_drift": ssh_totp_drift}
+        return {"ssh_totp_drift": ssh_totp_drift, "ssh_totp_input_error": ssh_totp_input_error}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import struct
 from collections.abc import Mapping, Sequence
@@ -323,8 +324,32 @@ def validate_public_keys(keys: object, variable: str = "ssh_public_keys") -> lis
         raise AnsibleFilterError(f"{variable}{sep}{err}") from None
 
 
+def system_accounts_error(users: object, passwd: object, host: str = "", variable: str = "gpu_notebook_users") -> str:
+    """Why some of ``users`` may not be notebook users on this host ('' when none is a system account).
+
+    ``passwd`` is getent's passwd database as Ansible's getent module returns it ({name: [password, uid, ...]}); an
+    account below UID 1000 (or with no numeric UID) is a system account, and a notebook user must not be one.
+    """
+    if not isinstance(passwd, Mapping):
+        return ""
+    if not isinstance(users, Sequence) or isinstance(users, (str, bytes)):
+        raise AnsibleFilterError(f"system_accounts_error: expects the checked {variable} list")
+    found = []
+    for index, user in enumerate(users):
+        name = user.get("name") if isinstance(user, Mapping) else None
+        entry = passwd.get(name) if isinstance(name, str) else None
+        if entry is None:
+            continue
+        uid = str(entry[1]) if isinstance(entry, Sequence) and not isinstance(entry, str) and len(entry) > 1 else ""
+        if not re.match(r"^[1-9][0-9]{3,}$", uid):
+            found.append(f"{variable}[{index}].name: {json.dumps(name)} is a system account (UID {uid or '?'}) on "
+                         f"{host}; choose another name.")
+    return "Notebook users must not be system accounts: " + " ".join(found) if found else ""
+
+
 class FilterModule:
     """securelab.gpu_notebook user filters."""
 
     def filters(self):
-        return {"validate_users": validate_users, "validate_public_keys": validate_public_keys}
+        return {"validate_users": validate_users, "validate_public_keys": validate_public_keys,
+                "system_accounts_error": system_accounts_error}

@@ -14,6 +14,7 @@ from ansible_collections.securelab.gpu_notebook.plugins.filter.users import (
     FilterModule,
     UserError,
     parse_public_key,
+    system_accounts_error,
     validate_public_keys,
     validate_users,
 )
@@ -77,7 +78,8 @@ def bob(**extra):
 
 
 def test_filter_is_registered():
-    assert FilterModule().filters() == {"validate_users": validate_users, "validate_public_keys": validate_public_keys}
+    assert FilterModule().filters() == {"validate_users": validate_users, "validate_public_keys": validate_public_keys,
+                                        "system_accounts_error": system_accounts_error}
 
 
 def test_defaults_are_filled_in():
@@ -282,3 +284,18 @@ def test_validate_public_keys():
         validate_public_keys([ED25519, "ssh-ed25519 ???"], variable="ssh_totp_automation_user_keys")
     with pytest.raises(AnsibleFilterError, match=r"^my_keys: must be a list"):
         validate_public_keys(ED25519, variable="my_keys")
+
+
+def test_system_accounts_error_names_each_system_account():
+    passwd = {"alice": ["x", "1001", "1001"], "postgres": ["x", "114", "121"], "nobody": ["x", "65534", "65534"],
+              "backup": ["x", "34", "34"]}
+    users = [{"name": "alice"}, {"name": "postgres"}, {"name": "carol"}, {"name": "backup"}]
+    message = system_accounts_error(users, passwd, "lab1")
+    assert message == (
+        'Notebook users must not be system accounts: gpu_notebook_users[1].name: "postgres" is a system account '
+        '(UID 114) on lab1; choose another name. gpu_notebook_users[3].name: "backup" is a system account (UID 34) on '
+        "lab1; choose another name.")
+    assert system_accounts_error([{"name": "alice"}, {"name": "nobody"}], passwd, "lab1") == ""
+    assert system_accounts_error(users, {}, "lab1") == system_accounts_error(users, None) == ""
+    with pytest.raises(AnsibleFilterError, match="gpu_notebook_users"):
+        system_accounts_error("alice", passwd)
