@@ -78,16 +78,12 @@ def _search(pattern: re.Pattern[str], value: object) -> bool:
     return pattern.search(jc.text(value)) is not None
 
 
-
 def _float(value: object) -> float:
     """``value | float``: 0.0 when the value is not a number."""
     try:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
-
-
-
 
 
 def _older(version: str, minimum: object) -> bool:
