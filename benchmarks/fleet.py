@@ -13,11 +13,14 @@ re-run. The hosts are removed afterwards unless --keep.
     .venv/bin/python benchmarks/fleet.py --hosts 8 --repeat 5      # medians of 5 re-runs and 5 floors
     .venv/bin/python benchmarks/fleet.py --hosts 1 --load-image securelab/jupyter-lab:2.21.1
     .venv/bin/python benchmarks/fleet.py --hosts 8 --repeat 5 --baseline ad0854d   # and the code at ad0854d
+    .venv/bin/python benchmarks/fleet.py --hosts 8 --repeat 5 --reuse --state DIR --baseline 7c80c15   # kept hosts
 
 The first host of each fleet is a forced-GPU host (--gpu-hosts): nvidia_runtime_force on the docker scenario's
 TEST-ONLY stand-in NVIDIA repository, built and served inside that host (stand-in packages, no NVIDIA code).
 With --baseline REF the same hosts are first converged and measured with the collection at REF, then converged
-with this version and measured again, so both figures come from one run on the same hosts.
+with this version and measured again, so both figures come from one run on the same hosts. With --reuse as well,
+neither version converges: both re-runs are measured on the kept hosts as they are (REF must find them in sync too,
+which holds when the two versions declare the same host; every re-run must report changed=0 either way).
 
 The Jupyter image reaches each host's nested Docker either through the notebook role
 (notebook_image_archives: an archive saved once on the controller, the air-gapped path users take;
@@ -306,7 +309,8 @@ def main() -> None:
                          "and CDI) on the docker scenario's TEST-ONLY stand-in NVIDIA repository (default 1)")
     ap.add_argument("--baseline", metavar="REF",
                     help="also measure the collection at git ref REF, on the same hosts in the same run: converged "
-                         "and measured with REF first, then converged with this version and measured again")
+                         "and measured with REF first, then converged with this version and measured again (with "
+                         "--reuse: both measured on the kept hosts, no converge)")
     ap.add_argument("--load-image", action="append", default=[],
                     help="local image to stream into each host's nested Docker before the converge "
                          "(after a docker_engine-only prepare run); default: the notebook role loads "
@@ -334,8 +338,6 @@ def main() -> None:
         raise SystemExit(f"--vars {vars_file}: no such file (the fleet's group_vars)")
     if args.keep and not args.state:
         raise SystemExit("--keep needs --state DIR (the keys the kept hosts trust)")
-    if args.baseline and args.reuse:
-        raise SystemExit("--baseline converges the hosts with each version: it cannot --reuse them")
     archive = "" if args.image in args.load_image else str(image_archive(args.image))
     rows = []
     tops: dict[str, list[tuple[str, float]]] = {}

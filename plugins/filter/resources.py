@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _daemon_json, _openpgp
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _daemon_json, _nft, _openpgp
 
-KINDS = ("file", "directory", "absent", "package", "unit", "openpgp_key", "daemon_json", "check")
+KINDS = ("file", "directory", "absent", "package", "unit", "openpgp_key", "daemon_json", "check", "nft_table")
 REQUIRED = {"file": ("path",), "directory": ("path",), "absent": ("path",), "package": ("name",),
             "unit": ("name",), "openpgp_key": ("path", "fingerprint"), "daemon_json": ("path", "keys"),
-            "check": ("name", "argv", "reason")}
+            "check": ("name", "argv", "reason"), "nft_table": ("name", "path", "state_path", "content")}
 
 
 def _resources(declared: object, where: str) -> list[Mapping]:
@@ -73,9 +73,44 @@ def resources_probe_args(declared: object) -> dict:
             add("openpgp_keys", item["path"])
         elif kind == "daemon_json":
             add("read_lines", item["path"])
+        elif kind == "nft_table":
+            add("files", item["path"])
+            add("files", item["state_path"])
+            args["commands"][_nft_command(item)] = _nft.listing_argv(item.get("family", "inet"), item["name"])
         else:
             args["commands"][item["name"]] = list(item["argv"])
     return {key: value for key, value in args.items() if value}
+
+
+def _nft_command(item: Mapping) -> str:
+    return f"nft_table_{item.get('family', 'inet')}_{item['name']}"
+
+
+def _sha1(text: object) -> str:
+    # SHA-1: the checksum host_state and the copy/template modules report, not a security measure.
+    return hashlib.sha1(to_bytes(text, errors="surrogate_or_strict")).hexdigest()  # noqa: S324
+
+
+def _nft_reason(item: Mapping, state: Mapping) -> str:
+    """nft_table's own judgement (module_utils/_nft.py), from the read: the script, the record of the last load and
+    the kernel's listing. Empty when the module would load nothing."""
+    family, name = item.get("family", "inet"), item["name"]
+    files = state.get("files") or {}
+    current, record = files.get(item["path"]), files.get(item["state_path"])
+    live = (state.get("commands") or {}).get(_nft_command(item))
+    if not all(isinstance(info, Mapping) for info in (current, record, live)):
+        return f"table {family} {name}: not read"
+
+    def owned(info: Mapping) -> bool:
+        return all(str(info.get(key)) == value for key, value in _nft.OWNED.items())
+
+    found = _nft.reasons(family, name, item["path"], item["state_path"],
+                         file_missing=not current.get("exists"),
+                         file_differs=current.get("checksum") != _sha1(_nft.script(family, name, item["content"])),
+                         file_owned=owned(current), record_missing=not record.get("exists"),
+                         record_owned=owned(record), live_missing=live.get("rc") != 0,
+                         live_differs=_sha1(live.get("stdout", "")) != record.get("checksum"))
+    return "; ".join(found)
 
 
 def _file_reason(item: Mapping, info: object) -> str:
@@ -95,9 +130,7 @@ def _file_reason(item: Mapping, info: object) -> str:
     if kind == "file" and item.get("nonempty") and not info.get("size"):
         return f"{path}: empty"
     if kind == "file" and item.get("content") is not None:
-        # SHA-1: the checksum host_state and the copy/template modules report, not a security measure.
-        want = hashlib.sha1(to_bytes(item["content"], errors="surrogate_or_strict")).hexdigest()  # noqa: S324
-        if info.get("checksum") != want:
+        if info.get("checksum") != _sha1(item["content"]):
             return f"{path}: content differs"
     return ""
 
@@ -134,6 +167,8 @@ def _reason(item: Mapping, state: Mapping) -> str:
             found = ", ".join(key.get("fingerprints") or []) or key.get("error") or "no key"
             return f"{item['path']}: holds {found}, not only the pinned key {want}"
         return ""
+    if kind == "nft_table":
+        return _nft_reason(item, state)
     if kind == "daemon_json":
         lines = (state.get("lines") or {}).get(item["path"])
         if lines is None:

@@ -157,12 +157,18 @@ def security_updates_files(enabled=True, origins_patterns=(), blocked_packages=(
         "",
     ]
     files.append({"path": TIMER_CONF, "mode": "0644", "content": "\n".join(timer_lines)})
+    directories = [TIMER_DIR] + ([NEEDRESTART_DIR] if needrestart else [])
+    packages = ["unattended-upgrades"] + (["needrestart"] if needrestart else [])
     return {
         "files": files,
-        "directories": [TIMER_DIR] + ([NEEDRESTART_DIR] if needrestart else []),
-        "packages": ["unattended-upgrades"] + (["needrestart"] if needrestart else []),
+        "directories": directories,
+        "packages": packages,
         "calendar": calendar,
         "blocked": held,
+        # The same, as resources (resources_drift compares a host_state read with them): what tasks/apply.yml writes.
+        "resources": [{"kind": "directory", "path": path, "mode": "0755"} for path in directories]
+        + [{"kind": "file", **item} for item in files]
+        + [{"kind": "package", "name": packages}],
     }
 
 

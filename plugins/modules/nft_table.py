@@ -90,12 +90,8 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _nft
 
-HEADER = ("#!/usr/sbin/nft -f\n"
-          "# Managed by Ansible (securelab.gpu_notebook.nft_table): edits are reverted by the next run.\n"
-          "# Replaces table {family} {name} only, in one transaction; every other table stays as it is.\n"
-          "table {family} {name}\n"
-          "delete table {family} {name}\n")
 
 
 def read_file(path):
@@ -158,10 +154,10 @@ def main():
     env = {'LC_ALL': 'C'}
 
     def listing():
-        rc, out, _err = module.run_command([nft, '-s', 'list', 'table', family, name], environ_update=env)
+        rc, out, _err = module.run_command(_nft.listing_argv(family, name, nft), environ_update=env)
         return out if rc == 0 else None
 
-    desired = HEADER.format(family=family, name=name) + p['content'].rstrip('\n') + '\n'
+    desired = _nft.script(family, name, p['content'])
     try:
         current, current_owned = read_file(p['path'])
         recorded, recorded_owned = read_file(p['state_path'])
@@ -169,19 +165,11 @@ def main():
         module.fail_json(msg=str(err))
     live = listing()
 
-    reasons = []
-    if current != desired:
-        reasons.append(f'{p["path"]} is missing' if current is None else f'{p["path"]} differs')
     # The boot unit loads the file as root: a file someone else owns or may write is as good as their ruleset.
-    for path, owned in ((p['path'], current_owned), (p['state_path'], recorded_owned)):
-        if not owned:
-            reasons.append(f'{path} is not root-owned with mode 0600')
-    if live is None:
-        reasons.append(f'table {family} {name} is missing from the kernel')
-    elif recorded is None:
-        reasons.append(f'no record of the last load ({p["state_path"]})')
-    elif live != recorded:
-        reasons.append(f'table {family} {name} in the kernel differs from what was loaded (edited by hand?)')
+    reasons = _nft.reasons(family, name, p['path'], p['state_path'], file_missing=current is None,
+                           file_differs=current != desired, file_owned=current_owned,
+                           record_missing=recorded is None, record_owned=recorded_owned,
+                           live_missing=live is None, live_differs=live != recorded)
 
     result = dict(changed=bool(reasons), reasons=reasons, listing=live or '')
     if module._diff and reasons:

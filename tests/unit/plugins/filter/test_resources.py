@@ -12,6 +12,7 @@ from ansible_collections.securelab.gpu_notebook.plugins.filter.resources import 
     resources_drift,
     resources_probe_args,
 )
+from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _nft
 
 FPR = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
 OTHER = "C95B321B61E88C1809C4F759DDCAE044F796ECB0"
@@ -135,6 +136,43 @@ def test_a_failed_check_says_why_in_the_commands_own_words():
     assert resources_drift(state, declared) == ["refused"]
     state["commands"]["f2b"]["rc"] = 0
     assert resources_drift(state, declared) == []
+
+
+TABLE = "table inet fw {\n  chain input { type filter hook input priority 0; policy drop; }\n}\n"
+LISTING = "table inet fw {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n"
+NFT = [{"kind": "nft_table", "name": "fw", "content": TABLE, "path": "/etc/fw.nft", "state_path": "/var/lib/fw"}]
+
+
+def nft_in_sync():
+    return {"files": {"/etc/fw.nft": root_file(_nft.script("inet", "fw", TABLE), mode="0600"),
+                      "/var/lib/fw": root_file(LISTING, mode="0600")},
+            "commands": {"nft_table_inet_fw": {"rc": 0, "stdout": LISTING, "stderr": ""}}}
+
+
+def test_an_nft_table_is_read_as_its_script_record_and_kernel_listing():
+    assert resources_probe_args(NFT) == {"files": ["/etc/fw.nft", "/var/lib/fw"],
+                                         "commands": {"nft_table_inet_fw": ["nft", "-s", "list", "table", "inet", "fw"]}}
+    assert resources_drift(nft_in_sync(), NFT) == []
+
+
+@pytest.mark.parametrize(("mutate", "reason"), [
+    (lambda s: s["commands"].update({"nft_table_inet_fw": {"rc": 1, "stdout": "", "stderr": "No such file"}}),
+     "table inet fw is missing from the kernel"),
+    (lambda s: s["commands"]["nft_table_inet_fw"].update({"stdout": LISTING.replace("drop", "accept")}),
+     "table inet fw in the kernel differs from what was loaded (edited by hand?)"),
+    (lambda s: s["files"].update({"/var/lib/fw": {"exists": False}}), "no record of the last load (/var/lib/fw)"),
+    (lambda s: s["files"].update({"/etc/fw.nft": {"exists": False}}), "/etc/fw.nft is missing"),
+    (lambda s: s["files"].update({"/etc/fw.nft": root_file("table inet fw {}\n", mode="0600")}), "/etc/fw.nft differs"),
+    (lambda s: s["files"]["/etc/fw.nft"].update({"mode": "0644"}), "/etc/fw.nft is not root-owned with mode 0600"),
+    (lambda s: s["files"]["/var/lib/fw"].update({"owner": "alice"}), "/var/lib/fw is not root-owned with mode 0600"),
+    (lambda s: s["files"].update({"/etc/fw.nft": root_file(kind="link", mode="0777")}), "/etc/fw.nft differs"),
+    (lambda s: s["commands"].pop("nft_table_inet_fw"), "table inet fw: not read"),
+])
+def test_each_nft_table_drift_is_the_modules_reason(mutate, reason):
+    state = nft_in_sync()
+    mutate(state)
+    drift = resources_drift(state, NFT)
+    assert len(drift) == 1 and drift[0].startswith(reason), drift
 
 
 def test_an_unread_host_is_drift():

@@ -6,12 +6,14 @@ earlier file, to show that #clear leaves only the role's origins and held packag
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
 
 import pytest
 from ansible.errors import AnsibleFilterError
+from ansible_collections.securelab.gpu_notebook.plugins.filter.resources import resources_drift
 from ansible_collections.securelab.gpu_notebook.plugins.filter.updates import (
     APT_CONF,
     NEEDRESTART_CONF,
@@ -50,6 +52,26 @@ def test_defaults_write_the_three_files_and_both_packages():
     assert "$nrconf{restart} = 'l';" in content[NEEDRESTART_CONF]
     assert "OnCalendar=\nOnCalendar=*-*-* 6:00\nRandomizedDelaySec=60m" in content[TIMER_CONF]
     assert all(f["mode"] == "0644" for f in result["files"])
+
+
+@pytest.mark.parametrize("needrestart", [True, False])
+def test_the_resources_are_what_the_role_writes(needrestart):
+    # One declaration: resources_drift compares the read with these, tasks/apply.yml writes the same lists.
+    result, content = files(needrestart=needrestart)
+    declared = result["resources"]
+    assert [r["path"] for r in declared if r["kind"] == "directory"] == result["directories"]
+    assert {r["path"]: r["content"] for r in declared if r["kind"] == "file"} == content
+    assert all(r["mode"] == "0644" for r in declared if r["kind"] == "file")
+    assert [r["name"] for r in declared if r["kind"] == "package"] == [result["packages"]]
+    state = {"files": {path: {"exists": True, "type": "directory", "mode": "0755", "owner": "root", "group": "root"}
+                       for path in result["directories"]},
+             "packages": dict.fromkeys(result["packages"], "1.0")}
+    for path, text in content.items():
+        state["files"][path] = {"exists": True, "type": "file", "mode": "0644", "owner": "root", "group": "root",
+                                "checksum": hashlib.sha1(text.encode()).hexdigest()}  # noqa: S324 - host_state's
+    assert resources_drift(state, declared) == []
+    state["files"][TIMER_CONF]["mode"] = "0666"
+    assert resources_drift(state, declared) == [f"{TIMER_CONF}: mode 0666, not 0644"]
 
 
 def test_off_and_without_needrestart():

@@ -15,6 +15,7 @@ import sys
 import uuid
 
 import pytest
+from ansible_collections.securelab.gpu_notebook.plugins.filter.resources import resources_drift, resources_probe_args
 
 NFT = shutil.which("nft") or "/usr/sbin/nft"
 pytestmark = pytest.mark.skipif(
@@ -27,10 +28,11 @@ import json, sys
 from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
 _internal.is_controller = False
-from ansible_collections.securelab.gpu_notebook.plugins.modules import nft_table
+import importlib
+module = importlib.import_module('ansible_collections.securelab.gpu_notebook.plugins.modules.' + sys.argv[2])
 with patch_module_args(json.loads(sys.argv[1])):
     try:
-        nft_table.main()
+        module.main()
     except SystemExit:
         pass
 """
@@ -58,11 +60,19 @@ def in_ns(netns, *argv):
     return subprocess.run(["ip", "netns", "exec", netns, *argv], capture_output=True, text=True, check=False)
 
 
-def run(netns, tmp_path, content=TABLE, check=False, diff=False):
-    args = dict(name="securelab_test", content=content, path=str(tmp_path / "etc" / "fw.nft"),
-                state_path=str(tmp_path / "lib" / "fw.loaded"), _ansible_check_mode=check, _ansible_diff=diff)
-    out = in_ns(netns, "env", f"PYTHONPATH={os.pathsep.join(sys.path)}", sys.executable, "-c", SCRIPT, json.dumps(args))
+def module(netns, name, args):
+    out = in_ns(netns, "env", f"PYTHONPATH={os.pathsep.join(sys.path)}", sys.executable, "-c", SCRIPT, json.dumps(args),
+                name)
     return json.loads(out.stdout)
+
+
+def table_args(tmp_path, content=TABLE):
+    return dict(name="securelab_test", content=content, path=str(tmp_path / "etc" / "fw.nft"),
+                state_path=str(tmp_path / "lib" / "fw.loaded"))
+
+
+def run(netns, tmp_path, content=TABLE, check=False, diff=False):
+    return module(netns, "nft_table", dict(table_args(tmp_path, content), _ansible_check_mode=check, _ansible_diff=diff))
 
 
 def listing(netns):
@@ -169,3 +179,33 @@ def test_never_writes_through_a_link(netns, tmp_path):
     assert result.get("failed") is True
     assert "without following a link" in result["msg"]
     assert target.read_text() == "keep"
+
+
+@pytest.mark.parametrize("drift", [
+    [],
+    [NFT, "flush", "ruleset"],
+    [NFT, "add", "rule", "inet", "securelab_test", "input", "tcp", "dport", "22", "accept"],
+    ["sed", "-i", "s/8801/8802/", "{etc}/fw.nft"],
+    ["chmod", "0644", "{etc}/fw.nft"],
+    ["chown", "65534", "{lib}/fw.loaded"],
+    ["rm", "{lib}/fw.loaded"],
+    ["rm", "{etc}/fw.nft"],
+    ["ln", "-sf", "/etc/hostname", "{etc}/fw.nft"],
+])
+def test_the_read_judges_the_table_as_the_module_does(netns, tmp_path, drift):
+    # The site playbook's no-op run skips nft_table when a host_state read of the same files and listing, compared by
+    # resources_drift (kind nft_table), finds nothing: both must give the same reasons for the same host.
+    run(netns, tmp_path)
+    if drift:
+        argv = [arg.format(etc=tmp_path / "etc", lib=tmp_path / "lib") for arg in drift]
+        assert in_ns(netns, *argv).returncode == 0
+    declared = [dict(table_args(tmp_path), kind="nft_table", family="inet")]
+    read = module(netns, "host_state", resources_probe_args(declared))
+    judged = run(netns, tmp_path, check=True)
+    found = resources_drift(read, declared)
+    if judged.get("failed"):  # a link where the script belongs: the module refuses to go on, the read calls it drift
+        assert "without following a link" in judged["msg"], judged
+        assert found, found
+    else:
+        assert found == (["; ".join(judged["reasons"])] if judged["reasons"] else []), (judged, found)
+        assert bool(found) == bool(drift)
