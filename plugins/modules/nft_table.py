@@ -93,7 +93,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _nft
 
 
-
 def read_file(path):
     """Text of a regular file (None when missing), and whether it is owned as write_file leaves it (the module's
     user and group, mode 0600); never follows a link."""

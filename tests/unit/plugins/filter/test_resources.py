@@ -150,8 +150,9 @@ def nft_in_sync():
 
 
 def test_an_nft_table_is_read_as_its_script_record_and_kernel_listing():
-    assert resources_probe_args(NFT) == {"files": ["/etc/fw.nft", "/var/lib/fw"],
-                                         "commands": {"nft_table_inet_fw": ["nft", "-s", "list", "table", "inet", "fw"]}}
+    listing = ["nft", "-s", "list", "table", "inet", "fw"]
+    want = {"files": ["/etc/fw.nft", "/var/lib/fw"], "commands": {"nft_table_inet_fw": listing}}
+    assert resources_probe_args(NFT) == want
     assert resources_drift(nft_in_sync(), NFT) == []
 
 

@@ -72,7 +72,8 @@ def table_args(tmp_path, content=TABLE):
 
 
 def run(netns, tmp_path, content=TABLE, check=False, diff=False):
-    return module(netns, "nft_table", dict(table_args(tmp_path, content), _ansible_check_mode=check, _ansible_diff=diff))
+    args = dict(table_args(tmp_path, content), _ansible_check_mode=check, _ansible_diff=diff)
+    return module(netns, "nft_table", args)
 
 
 def listing(netns):
