@@ -37,6 +37,9 @@ def _resources(declared: object, where: str) -> list[Mapping]:
         missing = [key for key in REQUIRED[item["kind"]] if item.get(key) in (None, "")]
         if missing:
             raise AnsibleFilterError(f"{where}: resource {index} ({item['kind']}) lacks {', '.join(missing)}")
+        if item["kind"] == "package" and item.get("state", "present") not in ("present", "absent"):
+            raise AnsibleFilterError(f"{where}: resource {index} (package) has state {item.get('state')!r}, "
+                                     "not present or absent")
         names = item["name"] if item["kind"] == "package" else None
         if isinstance(names, Sequence) and not isinstance(names, (str, bytes)):
             # One declaration for a role's package list: {kind: package, name: [a, b]} is a and b.
@@ -142,6 +145,8 @@ def _reason(item: Mapping, state: Mapping) -> str:
     if kind == "package":
         have = (state.get("packages") or {}).get(item["name"])
         want = item.get("version")
+        if item.get("state") == "absent":
+            return f"package {item['name']}: installed, not absent" if have is not None else ""
         if have is None:
             return f"package {item['name']}: not installed"
         if want and str(have) != str(want):
@@ -190,6 +195,16 @@ def _reason(item: Mapping, state: Mapping) -> str:
     return item["reason"] if stdout_differs else ""
 
 
+def resources_select(declared: object, kind: str, state: str = "present") -> list[Mapping]:
+    """The resources of one ``kind`` that apply here (``when`` left out, a package list split), in declared order:
+    what a role's tasks loop over, so that the tasks apply the same list the read and the comparison derive from.
+    For packages, only those with ``state`` (V(present) by default, or V(absent))."""
+    if kind not in KINDS:
+        raise AnsibleFilterError(f"resources_select: kind {kind!r} is not one of {', '.join(KINDS)}")
+    return [item for item in _resources(declared, "resources_select")
+            if item["kind"] == kind and (kind != "package" or item.get("state", "present") == state)]
+
+
 def resources_drift(state: object, declared: object) -> list[str]:
     """What differs between host_state's result ``state`` and ``declared`` (empty: in sync), one reason each."""
     resources = _resources(declared, "resources_drift")
@@ -227,4 +242,4 @@ class FilterModule:
 
     def filters(self):
         return {"resources_probe_args": resources_probe_args, "resources_drift": resources_drift,
-                "openpgp_pin_error": openpgp_pin_error}
+                "resources_select": resources_select, "openpgp_pin_error": openpgp_pin_error}

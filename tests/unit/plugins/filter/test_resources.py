@@ -11,6 +11,7 @@ from ansible_collections.securelab.gpu_notebook.plugins.filter.resources import 
     openpgp_pin_error,
     resources_drift,
     resources_probe_args,
+    resources_select,
 )
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _nft
 
@@ -119,6 +120,30 @@ def test_a_package_list_is_one_declaration():
         "package nftables: not installed"]
 
 
+def test_a_package_declared_absent_is_drift_while_installed():
+    declared = [{"kind": "package", "name": ["chrony"]},
+                {"kind": "package", "name": ["systemd-timesyncd"], "state": "absent"}]
+    assert resources_probe_args(declared) == {"packages": ["chrony", "systemd-timesyncd"]}
+    assert resources_drift({"files": {}, "packages": {"chrony": "4.3", "systemd-timesyncd": None}}, declared) == []
+    assert resources_drift({"files": {}, "packages": {"chrony": "4.3", "systemd-timesyncd": "252"}}, declared) == [
+        "package systemd-timesyncd: installed, not absent"]
+    with pytest.raises(AnsibleFilterError, match="state 'purged'"):
+        resources_drift({"files": {}}, [{"kind": "package", "name": "x", "state": "purged"}])
+
+
+def test_the_tasks_loop_over_what_the_read_and_the_comparison_use():
+    # resources_select gives the tasks the same resources (when applied, package lists split) in declared order.
+    assert [r["path"] for r in resources_select(DECLARED, "file")] == [
+        "/etc/udev/rules.d/71-nvidia.rules", "/etc/apt/keyrings/nvidia.asc"]
+    assert [r["path"] for r in resources_select(DECLARED, "absent")] == ["/etc/apt/preferences.d/nvidia"]
+    declared = [{"kind": "package", "name": ["a", "b"]}, {"kind": "package", "name": "c", "state": "absent"},
+                {"kind": "package", "name": "d", "when": False}]
+    assert [r["name"] for r in resources_select(declared, "package")] == ["a", "b"]
+    assert [r["name"] for r in resources_select(declared, "package", state="absent")] == ["c"]
+    with pytest.raises(AnsibleFilterError, match="kind 'symlink'"):
+        resources_select(DECLARED, "symlink")
+
+
 @pytest.mark.parametrize("flag", [False, "False", "false"])
 def test_a_unit_flag_rendered_as_text_means_what_it_says(flag):
     declared = [{"kind": "unit", "name": "fail2ban", "enabled": flag, "active": flag}]
@@ -200,4 +225,5 @@ def test_pin_errors_name_the_variables():
 
 
 def test_registered():
-    assert set(FilterModule().filters()) == {"resources_probe_args", "resources_drift", "openpgp_pin_error"}
+    assert set(FilterModule().filters()) == {"resources_probe_args", "resources_drift", "resources_select",
+                                             "openpgp_pin_error"}
