@@ -25,13 +25,16 @@ REQUIRED = {"file": ("path",), "directory": ("path",), "absent": ("path",), "pac
             "check": ("name", "argv", "reason"), "nft_table": ("name", "path", "state_path", "content")}
 
 
-def _resources(declared: object, where: str) -> list[Mapping]:
+def _resources(declared: object, where: str, reading: bool = False) -> list[Mapping]:
     if not isinstance(declared, Sequence) or isinstance(declared, (str, bytes)):
         raise AnsibleFilterError(f"{where}: expects a list of resources, got {type(declared).__name__}")
     kept = []
     for index, item in enumerate(declared):
-        if isinstance(item, Mapping) and item.get("when", True) in (False, "False", "false", None, ""):
-            continue  # declared for other hosts or settings only
+        if (isinstance(item, Mapping) and item.get("when", True) in (False, "False", "false", None, "")
+                and not (reading and _flag(item.get("read_always")))):
+            # Declared for other hosts or settings only. A resource whose "when" depends on the read itself (the
+            # installed version, a capability) says read_always: it is read whatever "when" says before the read.
+            continue
         if not isinstance(item, Mapping) or item.get("kind") not in KINDS:
             raise AnsibleFilterError(f"{where}: resource {index} needs a kind, one of {', '.join(KINDS)}")
         missing = [key for key in REQUIRED[item["kind"]] if item.get(key) in (None, "")]
@@ -64,7 +67,7 @@ def resources_probe_args(declared: object) -> dict:
         if value not in args[key]:
             args[key].append(value)
 
-    for item in _resources(declared, "resources_probe_args"):
+    for item in _resources(declared, "resources_probe_args", reading=True):
         kind = item["kind"]
         if kind in ("file", "directory", "absent"):
             add("files", item["path"])

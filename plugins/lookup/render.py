@@ -27,6 +27,14 @@ options:
     required: true
     type: list
     elements: str
+  role:
+    description:
+      - The name of one of this collection's roles whose C(templates/) directory holds the files, wherever the lookup
+        is called from (a role's declaration in its C(vars/main.yml) is also worked out by the site playbook's
+        play-level tasks, whose search path is the playbook's).
+      - Without it, the files are looked up like P(ansible.builtin.template#lookup)'s.
+    type: str
+    version_added: 0.7.0
   template_vars:
     description: A dictionary, the keys become additional variables available for templating.
     type: dict
@@ -63,6 +71,10 @@ EXAMPLES = r"""
       {{ probe.files['/etc/chrony/chrony.conf']
          | securelab.gpu_notebook.file_differs(lookup('securelab.gpu_notebook.render', 'chrony.conf.j2'),
                                                mode='0644') }}
+
+- name: The same, from a task outside the role (the site playbook's first play)
+  ansible.builtin.debug:
+    msg: "{{ lookup('securelab.gpu_notebook.render', 'chrony.conf.j2', role='time_sync') | hash('sha1') }}"
 """
 
 RETURN = r"""
@@ -72,7 +84,14 @@ _raw:
   elements: str
 """
 
+import re
+from pathlib import Path
+
+from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup.template import LookupModule as TemplateLookup
+
+# This collection's roles/ (plugins/lookup/render.py -> the collection root).
+ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
 class _ShallowlyCopied(dict):
@@ -84,4 +103,11 @@ class _ShallowlyCopied(dict):
 
 class LookupModule(TemplateLookup):
     def run(self, terms, variables=None, **kwargs):
+        role = kwargs.pop("role", None)
+        if role is not None:
+            templates = ROLES / str(role) / "templates"
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", str(role)) or not templates.is_dir():
+                raise AnsibleLookupError(f"render: role {role!r} is not one of this collection's roles with templates")
+            # An absolute path is found as it is, wherever the task that calls the lookup belongs.
+            terms = [str(templates / term) if not str(term).startswith("/") else term for term in terms]
         return super().run(terms, variables=_ShallowlyCopied(variables or {}), **kwargs)

@@ -131,6 +131,17 @@ def test_a_package_declared_absent_is_drift_while_installed():
         resources_drift({"files": {}}, [{"kind": "package", "name": "x", "state": "purged"}])
 
 
+def test_a_resource_whose_when_depends_on_the_read_is_read_always():
+    # Before the read "when" may be false (the installed version is not known yet); the path must be read anyway, or
+    # the comparison after the read would find it not read.
+    declared = [{"kind": "directory", "path": "/etc/systemd/system/docker.service.d", "mode": "0755",
+                 "when": False, "read_always": True},
+                {"kind": "absent", "path": "/etc/x", "when": False}]
+    assert resources_probe_args(declared) == {"files": ["/etc/systemd/system/docker.service.d"]}
+    assert resources_drift({"files": {}}, declared) == []
+    assert resources_select(declared, "directory") == []
+
+
 def test_the_tasks_loop_over_what_the_read_and_the_comparison_use():
     # resources_select gives the tasks the same resources (when applied, package lists split) in declared order.
     assert [r["path"] for r in resources_select(DECLARED, "file")] == [

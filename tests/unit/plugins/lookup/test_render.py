@@ -180,3 +180,24 @@ def test_render_does_not_deep_copy_the_variables(render, tmp_path):
 def test_missing_template_is_an_error_naming_the_file(render, tmp_path, term):
     with pytest.raises(AnsibleError, match=f"the template file {term} could not be found"):
         render.run([term], variables=task_vars(tmp_path))
+
+
+def test_a_roles_template_from_a_task_outside_the_role(render, builtin, tmp_path):
+    # The site playbook's play-level tasks work out the roles' declarations: their search path is the playbook's, so
+    # role= names the role whose templates/ holds the file. Same text as the builtin lookup from inside the role.
+    role_dir = ROOT / "roles" / "time_sync"
+    variables = task_vars(tmp_path, ansible_managed="Ansible managed")
+
+    ours = render.run(["no-clock-control.conf.j2"], variables=variables, role="time_sync")
+
+    inside = task_vars(role_dir, ansible_managed="Ansible managed")
+    assert ours == builtin.run(["no-clock-control.conf.j2"], variables=inside)
+    assert "Ansible managed" in ours[0]
+    with pytest.raises(AnsibleError, match="could not be found"):
+        render.run(["no-clock-control.conf.j2"], variables=variables)  # not in the caller's search path
+
+
+@pytest.mark.parametrize("role", ["no_such_role", "../time_sync", "Time_Sync", ""])
+def test_a_role_that_is_not_the_collections_is_refused(render, tmp_path, role):
+    with pytest.raises(AnsibleError, match="is not one of this collection's roles"):
+        render.run(["chrony.conf.j2"], variables=task_vars(tmp_path), role=role)
