@@ -209,8 +209,24 @@ class Jupyter:
         resp.raise_for_status()
         return resp.json()
 
+    def kernel_state(self, kernel_id: str) -> str:
+        """The execution state the server has for one kernel (GET /api/kernels/ID)."""
+        resp = self.get(f"/api/kernels/{kernel_id}")
+        resp.raise_for_status()
+        return resp.json().get("execution_state", "")
+
     def start_code(self, kernel_id: str, code: str, timeout: float = 30.0) -> None:
-        """Send code to a kernel, wait until the kernel reports busy, then disconnect (the code keeps running)."""
+        """Send code to a kernel, wait until the kernel reports busy, then disconnect (the code keeps running).
+
+        First wait until the server itself follows the kernel's state: Notebook 6 subscribes to a new kernel's status
+        messages while the kernel starts, and a message sent before that subscription is connected is lost to it (the
+        server then still calls the busy kernel "starting", and its culler takes it for idle)."""
+        deadline = time.monotonic() + timeout
+        while self.kernel_state(kernel_id) == "starting":
+            if time.monotonic() > deadline:
+                raise TimeoutError("the server never saw the kernel leave the starting state")
+            self._execute(kernel_id, "pass", timeout)
+            time.sleep(0.2)
         ws, msg_id = self._send_execute(kernel_id, code, timeout)
         try:
             deadline = time.monotonic() + timeout
