@@ -1,7 +1,8 @@
 """The shape issue 15 asks of the roles, checked on every run so it cannot creep back.
 
 Logic lives in Python (filters, modules, module_utils) with unit tests, not in long Jinja blocks in YAML: no Jinja
-expression in ``roles/**/*.yml`` or ``playbooks/*.yml`` spans more than 10 source lines.
+expression in ``roles/**/*.yml`` or ``playbooks/*.yml`` spans more than 10 source lines. Each role's tasks are a gate
+(``main.yml``) and one file per concern: no task file that only passes control on to others, none that nothing runs.
 """
 
 from __future__ import annotations
@@ -64,3 +65,44 @@ def test_no_long_jinja_block(path: Path) -> None:
     assert not long, (f"{path.relative_to(ROOT)}: Jinja blocks longer than {MAX_JINJA_LINES} lines at "
                       f"{', '.join(f'line {line} ({lines} lines)' for line, lines in long)}: "
                       "move the logic into a Python filter or module with unit tests")
+
+
+# Task files run by something outside the role's main.yml: playbooks/verify_gpu.yml and the docker scenario.
+ENTRY_POINTS = {("nvidia_runtime", "verify_gpu.yml"), ("nvidia_runtime", "verify_gpu_users.yml")}
+ROLES = sorted(p.parent.parent for p in ROOT.glob("roles/*/tasks/main.yml"))
+INCLUDES = ("ansible.builtin.import_tasks", "ansible.builtin.include_tasks")
+
+
+def task_file_refs(tasks: list) -> tuple[set[str], bool]:
+    """The task files ``tasks`` imports or includes, and whether one of its tasks does anything else."""
+    refs, works = set(), False
+    for task in tasks or []:
+        for key in ("block", "rescue", "always"):
+            if key in task:
+                inner, inner_works = task_file_refs(task[key])
+                refs |= inner
+                works = works or inner_works
+        action = next((k for k in INCLUDES if k in task), None)
+        if action:
+            arg = task[action]
+            refs.add(arg["file"] if isinstance(arg, dict) else arg)
+        elif not any(key in task for key in ("block", "rescue", "always")):
+            works = True
+    return refs, works
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_a_gate_and_one_file_per_concern(role: Path) -> None:
+    """main.yml is the gate; every other task file does work of its own (no file that only passes control on, as the
+    prepare/read/drift/converge files each role once had) and is reached from main.yml or is a named entry point."""
+    files = {p.name: yaml.safe_load(p.read_text()) for p in (role / "tasks").glob("*.yml")}
+    plumbing = [name for name, tasks in files.items() if name != "main.yml" and not task_file_refs(tasks)[1]]
+    assert not plumbing, f"{role.name}: task files that only import or include others: {plumbing}"
+    reached, todo = set(), ["main.yml"] + [name for r, name in ENTRY_POINTS if r == role.name]
+    while todo:
+        name = todo.pop()
+        if name in reached or name not in files:
+            continue
+        reached.add(name)
+        todo.extend(task_file_refs(files[name])[0])
+    assert set(files) == reached, f"{role.name}: task files nothing runs: {sorted(set(files) - reached)}"
