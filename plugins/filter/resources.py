@@ -198,14 +198,16 @@ def _reason(item: Mapping, state: Mapping) -> str:
     return item["reason"] if stdout_differs else ""
 
 
-def resources_select(declared: object, kind: str, state: str = "present") -> list[Mapping]:
+def resources_select(declared: object, kind: str, state: str = "present", written: bool = False) -> list[Mapping]:
     """The resources of one ``kind`` that apply here (``when`` left out, a package list split), in declared order:
     what a role's tasks loop over, so that the tasks apply the same list the read and the comparison derive from.
-    For packages, only those with ``state`` (V(present) by default, or V(absent))."""
+    For packages, only those with ``state`` (V(present) by default, or V(absent)). With ``written``, only resources
+    that declare their content (a file that is downloaded or generated is written by a task of its own)."""
     if kind not in KINDS:
         raise AnsibleFilterError(f"resources_select: kind {kind!r} is not one of {', '.join(KINDS)}")
     return [item for item in _resources(declared, "resources_select")
-            if item["kind"] == kind and (kind != "package" or item.get("state", "present") == state)]
+            if item["kind"] == kind and (kind != "package" or item.get("state", "present") == state)
+            and (not written or item.get("content") is not None)]
 
 
 def resources_drift(state: object, declared: object) -> list[str]:

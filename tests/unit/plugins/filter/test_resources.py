@@ -146,6 +146,10 @@ def test_the_tasks_loop_over_what_the_read_and_the_comparison_use():
     # resources_select gives the tasks the same resources (when applied, package lists split) in declared order.
     assert [r["path"] for r in resources_select(DECLARED, "file")] == [
         "/etc/udev/rules.d/71-nvidia.rules", "/etc/apt/keyrings/nvidia.asc"]
+    # written: only what a copy task writes (the keyring's content is null: it is downloaded).
+    written = resources_select(DECLARED, "file", written=True)
+    assert [r["path"] for r in written] == ["/etc/udev/rules.d/71-nvidia.rules"]
+    assert resources_select([{"kind": "file", "path": "/x", "mode": None}], "file", written=True) == []
     assert [r["path"] for r in resources_select(DECLARED, "absent")] == ["/etc/apt/preferences.d/nvidia"]
     declared = [{"kind": "package", "name": ["a", "b"]}, {"kind": "package", "name": "c", "state": "absent"},
                 {"kind": "package", "name": "d", "when": False}]
