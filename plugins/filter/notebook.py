@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filter ``securelab.gpu_notebook.notebook_containers``: each user's notebook container, declared once.
 
-Documentation: ``notebook_containers.yml`` next to this file (ansible-doc -t filter); ``notebook_drift.yml`` and
-``notebook_input_error.yml`` for the role's other two filters (its fast-path comparison and its input checks).
+Documentation: ``notebook_containers.yml`` next to this file (ansible-doc -t filter); ``notebook_resources.yml``,
+``notebook_drift.yml`` and ``notebook_input_error.yml`` for the role's other filters (its files and packages, its
+fast-path comparison and its input checks).
 
 The notebook role gives ``community.docker.docker_container`` exactly the parameters built here, and labels the
 container with the SHA-256 digest of those same parameters (``securelab.notebook.spec``). The fast path compares
@@ -21,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.formatters import human_to_bytes
 from ansible_collections.securelab.gpu_notebook.plugins.filter.firewall import notebook_bridge
+from ansible_collections.securelab.gpu_notebook.plugins.filter.resources import resources_drift
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _jinja_compat as jc
 
 SPEC_LABEL = "securelab.notebook.spec"
@@ -135,6 +137,77 @@ def notebook_containers(users: object, passwd: object, settings: object) -> dict
     return result
 
 
+# Settings notebook_resources needs (the role's vars/main.yml, __notebook_resource_settings).
+RESOURCE_SETTINGS = (
+    "packages", "tls_packages", "tls", "data_root", "config_root", "config_file", "flavor", "page_config_dir",
+    "page_config_file", "lab_announcements", "page_content", "purge",
+)
+
+
+def notebook_resources(users: object, settings: object, passwd: object = None) -> list[dict]:
+    """Everything the notebook role manages on disk and in apt, as resources (plugins/filter/resources.py).
+
+    The role's tasks loop over this list (resources_select), its read is derived from it (resources_probe_args) and
+    notebook_drift compares the read with it (resources_drift): a managed file is one entry here. With ``passwd``
+    (a getent_passwd-shaped mapping) the users' entries carry their uid and gid, and a present user without an
+    account is left out (the role cannot own anything by it yet); without it (for the read, which comes before the
+    accounts are known) every present user's paths are listed, their owners not.
+    """
+    if not isinstance(settings, Mapping) or not all(key in settings for key in RESOURCE_SETTINGS):
+        missing = [key for key in RESOURCE_SETTINGS if not isinstance(settings, Mapping) or key not in settings]
+        raise AnsibleFilterError(f"notebook_resources: settings lack {', '.join(missing)}")
+    if passwd is not None and not isinstance(passwd, Mapping):
+        raise AnsibleFilterError("notebook_resources: passwd must be a getent_passwd-shaped mapping")
+    s = settings
+    users = [u for u in users or [] if isinstance(u, Mapping) and u.get("name")]
+    present = [u for u in users if u.get("state", "present") == "present"]
+    out: list[dict] = []
+    if users:
+        out.append({"kind": "package", "name": list(s["packages"])})
+    if users and s["tls"] == "selfsigned":
+        out.append({"kind": "package", "name": list(s["tls_packages"])})
+    if present:
+        out += [{"kind": "directory", "path": root, "mode": "0755"} for root in (s["data_root"], s["config_root"])]
+    for user in present:
+        name = user["name"]
+        if passwd is None:
+            uid = gid = None
+        elif passwd.get(name):
+            uid, gid = int(passwd[name][1]), int(passwd[name][2])
+        else:
+            continue
+        conf = f"{s['config_root']}/{name}"
+        flavor = user.get("notebook_jupyter_flavor", s["flavor"])
+        out += [
+            # The user's work directory: the container runs as the user's uid and writes there.
+            {"kind": "directory", "path": f"{s['data_root']}/{name}", "mode": "0700", "owner": uid, "group": gid},
+            # Mounted read-only into the container; readable by root and the user's group only (it holds the hash).
+            {"kind": "directory", "path": conf, "mode": "0750", "owner": 0, "group": gid},
+            # The Jupyter config holds the password hash, worked out on the host: the task that writes it loops over
+            # the entries with jupyter_config_of (the user), and notebook_drift checks its content (the hash must
+            # verify the password). No content here.
+            {"kind": "file", "path": f"{conf}/{s['config_file'][flavor]}", "mode": "0440", "owner": 0, "group": gid,
+             "jupyter_config_of": name},
+        ]
+        if s["lab_announcements"]:
+            out.append({"kind": "absent", "path": f"{conf}/{s['page_config_dir']}"})
+        else:
+            out += [
+                {"kind": "directory", "path": f"{conf}/{s['page_config_dir']}", "mode": "0750", "owner": 0,
+                 "group": gid},
+                {"kind": "file", "path": f"{conf}/{s['page_config_file']}", "mode": "0440", "owner": 0, "group": gid,
+                 "content": s["page_content"]},
+            ]
+    for user in users:
+        if user.get("state", "present") != "absent":
+            continue
+        # The config holds the password hash: it goes with the user. The data goes only when purge is asked for.
+        out.append({"kind": "absent", "path": f"{s['config_root']}/{user['name']}"})
+        if user.get("notebook_purge", s["purge"]):
+            out.append({"kind": "absent", "path": f"{s['data_root']}/{user['name']}"})
+    return out
+
+
 def _integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -142,10 +215,6 @@ def _integer(value: object) -> bool:
 def _gone(things: Mapping, name: str) -> bool:
     """Whether the read says ``name`` does not exist (not read, or unknown, is not gone)."""
     return (things.get(name) or {}).get("exists", True) is False
-
-
-def _attrs(info: Mapping) -> list:
-    return [info.get("type", ""), info.get("mode", ""), info.get("uid", ""), info.get("gid", "")]
 
 
 def _present_drift(probe: Mapping, spec: Mapping, user: Mapping, checked: Mapping) -> list[str]:
@@ -157,32 +226,15 @@ def _present_drift(probe: Mapping, spec: Mapping, user: Mapping, checked: Mappin
     network = (probe.get("networks") or {}).get(spec["network_prefix"] + name) or {}
     image = user.get("notebook_image", spec["image"])
     images = probe.get("images") or {}
-    account = (probe.get("passwd") or {}).get(name)
     out: list[str] = []
-    if account is None:
+    if (probe.get("passwd") or {}).get(name) is None:
         out.append(f"{name}: no account")
     else:
-        uid, gid = int(account[1]), int(account[2])
-        page_dir = f"{spec['config_root']}/{name}/{spec['page_config_dir']}"
-        page_file = f"{spec['config_root']}/{name}/{spec['page_config_file']}"
-        page_want = ["", "", "", ""] if spec["lab_announcements"] else None
-        wanted = {
-            f"{spec['data_root']}/{name}": ["directory", "0700", uid, gid],
-            f"{spec['config_root']}/{name}": ["directory", "0750", 0, gid],
-            cfg: ["file", "0440", 0, gid],
-            page_dir: page_want or ["directory", "0750", 0, gid],
-            page_file: page_want or ["file", "0440", 0, gid],
-        }
-        for path, want in wanted.items():
-            if _attrs(files.get(path) or {}) != want:
-                out.append(f"{name}: {path} has another type, owner or mode, or is missing")
         mine = checked.get(name) or {}
         if not mine.get("hash_ok", False):
             out.append(f"{name}: the config has no hash that verifies the password")
         elif mine.get("config") != (files.get(cfg) or {}).get("checksum", ""):
             out.append(f"{name}: the config differs")
-        if not spec["lab_announcements"] and spec["page_sha1"] != (files.get(page_file) or {}).get("checksum", ""):
-            out.append(f"{name}: the JupyterLab page config differs")
         out += _container_drift(spec, user, container, image, images, (files.get(cfg) or {}).get("checksum"))
     if images.get(image) is None:
         out.append(f"{name}: image {image} is missing")
@@ -243,15 +295,11 @@ def notebook_drift(probe: object, spec: object, checked: object = None) -> list[
     present, absent = list(spec["present"]), list(spec["absent"])
     if not present and not absent:
         return []
-    files = probe.get("files") or {}
     out: list[str] = []
     if not probe.get("docker", False):
         out.append("Docker did not answer the probe")
-    packages = probe.get("packages") or {}
-    out += [f"{p} is not installed" for p in spec["packages"] if packages.get(p) is None]
-    for root in [spec["data_root"], spec["config_root"]] if present else []:
-        if _attrs(files.get(root) or {}) != ["directory", "0755", 0, 0]:
-            out.append(f"{root} has another type, owner or mode, or is missing")
+    # The packages, directories and files, as the role declares them (notebook_resources): the generic comparison.
+    out += resources_drift(probe, spec["resources"])
     for user in present:
         out += _present_drift(probe, spec, user, checked)
     for user in absent:
@@ -260,11 +308,6 @@ def notebook_drift(probe: object, spec: object, checked: object = None) -> list[
             out.append(f"{name} (absent): container still there or unknown")
         if not _gone(probe.get("networks") or {}, spec["network_prefix"] + name):
             out.append(f"{name} (absent): network still there or unknown")
-        if (files.get(f"{spec['config_root']}/{name}") or {"exists": True}).get("exists", True):
-            out.append(f"{name} (absent): config directory still there")
-        if user.get("notebook_purge", spec["purge"]) and (
-                files.get(f"{spec['data_root']}/{name}") or {"exists": True}).get("exists", True):
-            out.append(f"{name} (absent, purge): data directory still there")
     return out
 
 
@@ -375,4 +418,4 @@ class FilterModule:
 
     def filters(self):
         return {"notebook_containers": notebook_containers, "notebook_drift": notebook_drift,
-                "notebook_input_error": notebook_input_error}
+                "notebook_input_error": notebook_input_error, "notebook_resources": notebook_resources}

@@ -119,6 +119,10 @@ def _nft_reason(item: Mapping, state: Mapping) -> str:
     return "; ".join(found)
 
 
+def _is_id(value: object) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.isdigit())
+
+
 def _file_reason(item: Mapping, info: object) -> str:
     kind, path = item["kind"], item["path"]
     if not isinstance(info, Mapping):
@@ -129,10 +133,13 @@ def _file_reason(item: Mapping, info: object) -> str:
         return f"{path}: missing"
     if info.get("type") != kind:
         return f"{path}: is a {info.get('type')}, not a {kind}"
-    for key, default in (("mode", None), ("owner", "root"), ("group", "root")):
+    for key, number, default in (("mode", "mode", None), ("owner", "uid", "root"), ("group", "gid", "root")):
         want = item.get(key, default)
-        if want is not None and str(info.get(key)) != str(want):
-            return f"{path}: {key} {info.get(key)}, not {want}"
+        # An owner or group given as a number (a uid or gid, as the notebook role declares its users' directories)
+        # is compared with the number the read reports, a name with the name.
+        have = info.get(number if _is_id(want) else key)
+        if want is not None and str(have) != str(want):
+            return f"{path}: {key} {have}, not {want}"
     if kind == "file" and item.get("nonempty") and not info.get("size"):
         return f"{path}: empty"
     if kind == "file" and item.get("content") is not None:

@@ -14,7 +14,7 @@ import pytest
 
 def render(render_role_template, flavor: str, extra_vars: dict | None = None) -> dict:
     return json.loads(render_role_template("notebook", "jupyter_config.json.j2", "0600", extra_vars, {
-        "item": {"name": "alice", "notebook_jupyter_flavor": flavor},
+        "__notebook_user": {"name": "alice", "notebook_jupyter_flavor": flavor},
         "__hashed_password": "argon2:$argon2id$v=19$m=10240,t=10,p=8$c2FsdA$aGFzaA",
     }))
 

@@ -242,3 +242,20 @@ def test_pin_errors_name_the_variables():
 def test_registered():
     assert set(FilterModule().filters()) == {"resources_probe_args", "resources_drift", "resources_select",
                                              "openpgp_pin_error"}
+
+
+@pytest.mark.parametrize("declared, info, reason", [
+    # A number is a uid or gid, compared with the number the read reports; a name with the name.
+    ({"owner": 2001, "group": "2001"}, {"uid": 2001, "gid": 2001, "owner": "alice", "group": "alice"}, ""),
+    ({"owner": 2001}, {"uid": 0, "gid": 0}, "/srv/x: owner 0, not 2001"),
+    ({"owner": 0, "group": 2001}, {"uid": 0, "gid": 0}, "/srv/x: group 0, not 2001"),
+    ({"owner": "alice"}, {"uid": 2001, "gid": 0, "owner": "alice"}, ""),
+    # An owner declared as unknown (None) is not compared; one left out is root.
+    ({"owner": None, "group": None}, {"uid": 5, "gid": 5, "owner": "eve", "group": "eve"}, ""),
+    ({}, {"uid": 5, "gid": 0, "owner": "eve", "group": "root"}, "/srv/x: owner eve, not root"),
+])
+def test_owner_by_name_or_number(declared, info, reason):
+    item = {"kind": "directory", "path": "/srv/x", "mode": "0700", **declared}
+    state = {"files": {"/srv/x": {"exists": True, "type": "directory", "mode": "0700", "owner": "root",
+                                  "group": "root", **info}}}
+    assert resources_drift(state, [item]) == ([reason] if reason else [])
