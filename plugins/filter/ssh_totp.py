@@ -14,17 +14,56 @@ the host is in sync and the converge is skipped. Whatever the read cannot tell c
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.securelab.gpu_notebook.plugins.filter.resources import resources_drift
 from ansible_collections.securelab.gpu_notebook.plugins.module_utils import _jinja_compat as jc
 
+# Settings ssh_totp_resources needs (the role's vars/main.yml, __ssh_totp_resource_settings).
+RESOURCE_SETTINGS = ("packages", "service", "moduli", "moduli_ere", "moduli_min_bits", "host_keys",
+                     "authorized_keys_dir", "secret_dir", "automation_user", "key_files")
 
-def _sha1(text: str) -> str:
-    """The checksum host_state (like Ansible's stat) gives a file: SHA-1 of its bytes, compared, not a secret."""
-    return hashlib.sha1(str(text).encode("utf-8"), usedforsecurity=False).hexdigest()
+
+def ssh_totp_resources(settings: object) -> list[dict]:
+    """What the ssh_totp role manages as resources (plugins/filter/resources.py): its packages, ssh.service, the
+    moduli check, the host keys' mode and owner, the root-owned directories of the authorized keys and the TOTP
+    secrets, each account's authorized keys file (exactly the inventory's keys) and, when the automation account has
+    no keys given, its key file absent.
+
+    The role's tasks loop over this list (resources_select), its read is derived from it (resources_probe_args) and
+    ssh_totp_drift compares the read with it (resources_drift). sshd_config, the PAM stack and the enrollment script
+    (written, checked by sshd -t and sshd -T and rolled back together, and rendered with what OpenSSH on the host
+    offers) and what lives in users' homes and the passwd database (accounts, homes, ~/.ssh, TOTP files that PAM
+    rewrites) stay ssh_totp_drift's own checks.
+    """
+    if not isinstance(settings, Mapping) or not all(key in settings for key in RESOURCE_SETTINGS):
+        missing = [key for key in RESOURCE_SETTINGS if not isinstance(settings, Mapping) or key not in settings]
+        raise AnsibleFilterError(f"ssh_totp_resources: settings lack {', '.join(missing)}")
+    s = settings
+    akd = s["authorized_keys_dir"]
+    out: list[dict] = [
+        {"kind": "package", "name": list(s["packages"])},
+        {"kind": "unit", "name": s["service"], "enabled": True, "active": True},
+        # grep -c exits 1 when no line matches: no modulus is too short.
+        {"kind": "check", "name": "moduli", "argv": ["grep", "-cE", s["moduli_ere"], s["moduli"]], "rc": 1,
+         "reason": f"{s['moduli']} holds moduli shorter than {s['moduli_min_bits']} bits (or cannot be read)"},
+    ]
+    # Generated on the host (openssh_keypair); their mode and owner are declared here, the key pair checks are
+    # ssh_totp_drift's.
+    for key in s["host_keys"]:
+        out += [{"kind": "file", "path": key, "mode": "0600", "host_key": True},
+                {"kind": "file", "path": f"{key}.pub", "mode": "0600", "host_key": True}]
+    out += [{"kind": "directory", "path": akd, "mode": "0755"},
+            {"kind": "directory", "path": s["secret_dir"], "mode": "0700"}]
+    # sshd reads <dir>/%u (root-owned, AuthorizedKeysFile): exactly the inventory's keys, one per line.
+    out += [{"kind": "file", "path": f"{akd}/{name}", "mode": "0644", "content": content}
+            for name, content in s["key_files"]]
+    if s["automation_user"] not in [name for name, _content in s["key_files"]]:
+        # ssh_totp_automation_user_keys empty: the account's own ~/.ssh/authorized_keys stays valid.
+        out.append({"kind": "absent", "path": f"{akd}/{s['automation_user']}"})
+    return out
 
 
 def _info(files: Mapping, path: str) -> Mapping:
@@ -59,10 +98,9 @@ def _exists_or_unknown(files: Mapping, path: str) -> bool:
 
 
 def _host_keys(state: Mapping, spec: Mapping) -> list[str]:
-    files, commands, lines = state.get("files") or {}, state.get("commands") or {}, state.get("lines") or {}
+    commands, lines = state.get("commands") or {}, state.get("lines") or {}
     out: list[str] = []
     for key in spec["host_keys"]:
-        out += _root_file(files, key, "0600", "") + _root_file(files, key + ".pub", "0600", "")
         pub_cmd = commands.get("pub:" + key) or {}
         derived = (pub_cmd.get("stdout") or "").split()[:2]
         pub = ((lines.get(key + ".pub") or []) + [""])[0].split()[:2]
@@ -79,10 +117,8 @@ def _host_keys(state: Mapping, spec: Mapping) -> list[str]:
 
 def _automation(state: Mapping, passwd: Mapping, spec: Mapping) -> list[str]:
     files, name = state.get("files") or {}, spec["automation_user"]
-    keys_file = f"{spec['authorized_keys_dir']}/{name}"
     if not spec["automation_has_keys"]:
-        return [f"{keys_file} still present (ssh_totp_automation_user_keys is empty)"] \
-            if _exists_or_unknown(files, keys_file) else []
+        return []  # its key file is declared absent (ssh_totp_resources)
     account = (state.get("accounts") or {}).get(name) or {}
     if not account.get("exists") or name not in passwd:
         return [f"{name}: account missing"]
@@ -157,11 +193,9 @@ def ssh_totp_drift(state: Mapping, passwd: Mapping, spec: Mapping, effective: li
     if spec["check_lockout"] and not spec["automation_has_keys"] and not spec["automation_keys_size"]:
         out.append(f"{spec['automation_user']} would have no key (the converge refuses)")
     out += [str(p) for p in effective or []]
-    packages = state.get("packages") or {}
-    out += [f"package {p} missing" for p in spec["packages"] if packages.get(p) is None]
-    unit = (state.get("units") or {}).get(spec["service"]) or {}
-    if unit.get("unit_file_state", "") != "enabled" or unit.get("active_state", "") != "active":
-        out.append(f"{spec['service']} not enabled and active")
+    # The packages, the unit, the moduli check, the host keys' modes, the root-owned directories and key files, as
+    # the role declares them (ssh_totp_resources): the generic comparison.
+    out += resources_drift(state, spec["resources"])
     out += _root_file(files, spec["sshd_config"], "0644", want.get("sshd", ""))
     out += _root_file(files, spec["pam_config"], "0644", want.get("pam", ""))
     script = spec["enrollment_script"]
@@ -172,17 +206,10 @@ def ssh_totp_drift(state: Mapping, passwd: Mapping, spec: Mapping, effective: li
     elif _exists_or_unknown(files, script):
         out.append(f"{script} still present")
     out += _host_keys(state, spec)
-    if ((state.get("commands") or {}).get("moduli") or {}).get("rc", 0) != 1:
-        out.append(f"{spec['moduli']} holds moduli shorter than {spec['moduli_min_bits']} bits (or cannot be read)")
     read_passwd = state.get("passwd") or {}
     for name in spec["accounts"]:
         if passwd.get(name) != read_passwd.get(name):
             out.append(f"{name}: the account changed since it was read")
-    akd = spec["authorized_keys_dir"]
-    out += _root_dir(files, akd, "0755", f"{akd}: missing, or wrong type, mode or owner")
-    out += _root_dir(files, spec["secret_dir"], "0700", f"{spec['secret_dir']}: missing, or wrong type, mode or owner")
-    for name, content in spec["key_files"]:  # the same [name, content] pairs users.yml writes
-        out += _root_file(files, f"{akd}/{name}", "0644", _sha1(content))
     out += _automation(state, passwd, spec)
     for name in spec["present"]:
         out += _present(state, passwd, spec, name)
@@ -314,4 +341,5 @@ def ssh_totp_input_error(values: object, present: object, host_error: object = "
 
 class FilterModule:
     def filters(self):
-        return {"ssh_totp_drift": ssh_totp_drift, "ssh_totp_input_error": ssh_totp_input_error}
+        return {"ssh_totp_drift": ssh_totp_drift, "ssh_totp_input_error": ssh_totp_input_error,
+                "ssh_totp_resources": ssh_totp_resources}

@@ -7,7 +7,11 @@ import hashlib
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.securelab.gpu_notebook.plugins.filter.ssh_totp import FilterModule, ssh_totp_drift
+from ansible_collections.securelab.gpu_notebook.plugins.filter.ssh_totp import (
+    FilterModule,
+    ssh_totp_drift,
+    ssh_totp_resources,
+)
 
 KEYS = "/etc/ssh/authorized_keys"
 SECRETS = "/var/lib/securelab/totp"
@@ -15,13 +19,18 @@ SCRIPT = "/usr/local/lib/securelab/ssh-totp-enrollment-open"
 ED = "/etc/ssh/ssh_host_ed25519_key"
 RSA = "/etc/ssh/ssh_host_rsa_key"
 ALICE_KEYS = "ssh-ed25519 AAAAalice alice\n"
+SETTINGS = {
+    "packages": ["openssh-server", "libpam-google-authenticator"], "service": "ssh", "moduli": "/etc/ssh/moduli",
+    "moduli_ere": "^short ", "moduli_min_bits": 3072, "host_keys": [ED, RSA], "authorized_keys_dir": KEYS,
+    "secret_dir": SECRETS, "automation_user": "ansible",
+    "key_files": [["ansible", "ssh-ed25519 AAAAansible ops\n"], ["alice", ALICE_KEYS]],
+}
 SPEC = {
     "lockout_refused": False, "check_lockout": True, "automation_user": "ansible", "automation_has_keys": True,
-    "automation_keys_size": 0, "packages": ["openssh-server", "libpam-google-authenticator"], "service": "ssh",
+    "automation_keys_size": 0, "resources": ssh_totp_resources(SETTINGS),
     "sshd_config": "/etc/ssh/sshd_config", "pam_config": "/etc/pam.d/sshd", "enrollment": False,
-    "enrollment_script": SCRIPT, "host_keys": [ED, RSA], "rsa_bits": 4096, "moduli": "/etc/ssh/moduli",
-    "moduli_min_bits": 3072, "accounts": ["ansible", "alice", "carol"], "authorized_keys_dir": KEYS,
-    "secret_dir": SECRETS, "key_files": [["ansible", "ssh-ed25519 AAAAansible ops\n"], ["alice", ALICE_KEYS]],
+    "enrollment_script": SCRIPT, "host_keys": [ED, RSA], "rsa_bits": 4096,
+    "accounts": ["ansible", "alice", "carol"], "authorized_keys_dir": KEYS, "secret_dir": SECRETS,
     "shell": "/bin/bash", "nologin": "/usr/sbin/nologin", "tunnel_only": False, "present": ["alice"],
     "absent": ["carol"], "rotate_users": [], "remove_absent_accounts": False,
     "legacy_secret_file": ".google_authenticator",
@@ -39,7 +48,7 @@ def sha1(text):
 
 
 def root(mode, checksum=None, kind="file"):
-    info = {"exists": True, "type": kind, "mode": mode, "uid": 0, "gid": 0}
+    info = {"exists": True, "type": kind, "mode": mode, "uid": 0, "gid": 0, "owner": "root", "group": "root"}
     if checksum:
         info["checksum"] = checksum
     return info
@@ -96,14 +105,15 @@ def changed(mutate):
 
 
 @pytest.mark.parametrize("mutate, reason", [
-    (lambda s: s["packages"].pop("libpam-google-authenticator"), "package libpam-google-authenticator missing"),
-    (lambda s: s["units"]["ssh"].update(active_state="inactive"), "ssh not enabled and active"),
+    (lambda s: s["packages"].pop("libpam-google-authenticator"), "package libpam-google-authenticator: not installed"),
+    (lambda s: s["units"]["ssh"].update(active_state="inactive"), "ssh: inactive, not active"),
+    (lambda s: s["units"]["ssh"].update(unit_file_state="disabled"), "ssh: disabled, not enabled"),
     (lambda s: s["files"]["/etc/ssh/sshd_config"].update(checksum="0" * 40),
      "/etc/ssh/sshd_config differs (content, mode or owner)"),
     (lambda s: s["files"]["/etc/pam.d/sshd"].update(uid=1000), "/etc/pam.d/sshd differs (content, mode or owner)"),
     (lambda s: s["files"][SCRIPT].update(exists=True), f"{SCRIPT} still present"),
-    (lambda s: s["files"][ED].update(mode="0711"), f"{ED} differs (content, mode or owner)"),
-    (lambda s: s["files"][RSA + ".pub"].update(uid=65534), f"{RSA}.pub differs (content, mode or owner)"),
+    (lambda s: s["files"][ED].update(mode="0711"), f"{ED}: mode 0711, not 0600"),
+    (lambda s: s["files"][RSA + ".pub"].update(uid=65534, owner="nobody"), f"{RSA}.pub: owner nobody, not root"),
     (lambda s: s["lines"].update({ED + ".pub": ["ssh-ed25519 AAAAother root@host"]}),
      f"{ED}.pub does not match the private key"),
     (lambda s: s["commands"]["bits:" + RSA].update(stdout="2048 SHA256:y"), f"{RSA} is not a 4096-bit RSA key"),
@@ -112,10 +122,12 @@ def changed(mutate):
     (lambda s: s["commands"]["moduli"].update(rc=0),
      "/etc/ssh/moduli holds moduli shorter than 3072 bits (or cannot be read)"),
     (lambda s: s["passwd"]["alice"].__setitem__(4, "/srv/alice"), "alice: the account changed since it was read"),
-    (lambda s: s["files"][KEYS].update(mode="0777"), f"{KEYS}: missing, or wrong type, mode or owner"),
-    (lambda s: s["files"].pop(SECRETS), f"{SECRETS}: missing, or wrong type, mode or owner"),
+    (lambda s: s["files"][KEYS].update(mode="0777"), f"{KEYS}: mode 0777, not 0755"),
+    (lambda s: s["files"].pop(SECRETS), f"{SECRETS}: not read"),
+    (lambda s: s["files"][SECRETS].update(type="link"), f"{SECRETS}: is a link, not a directory"),
     (lambda s: s["files"][f"{KEYS}/alice"].update(checksum=sha1("ssh-ed25519 AAAAmallory\n")),
-     f"{KEYS}/alice differs (content, mode or owner)"),
+     f"{KEYS}/alice: content differs"),
+    (lambda s: s["files"][f"{KEYS}/alice"].update(group="alice"), f"{KEYS}/alice: group alice, not root"),
     (lambda s: s["accounts"]["ansible"].update(exists=False), "ansible: account missing"),
     (lambda s: s["files"]["/home/ansible"].update(uid=2001), "ansible: shell, home or its owner differs"),
     (lambda s: s["files"]["/home/ansible/.ssh"].update(mode="0755"), "/home/ansible/.ssh: not 0700 and the user's"),
@@ -151,9 +163,10 @@ def test_the_spec_switches():
         "alice: TOTP secret rotation asked (ssh_totp_rotate_users)"]
     assert drift(spec=dict(SPEC, tunnel_only=True)) == ["alice: shell differs"]
     assert drift(spec=dict(SPEC, remove_absent_accounts=True)) == ["carol: absent, but the account still exists"]
-    no_keys = dict(SPEC, automation_has_keys=False, key_files=[["alice", ALICE_KEYS]])
+    no_keys = dict(SPEC, automation_has_keys=False,
+                   resources=ssh_totp_resources(dict(SETTINGS, key_files=[["alice", ALICE_KEYS]])))
     assert drift(spec=no_keys) == ["ansible would have no key (the converge refuses)",
-                                   f"{KEYS}/ansible still present (ssh_totp_automation_user_keys is empty)"]
+                                   f"{KEYS}/ansible: still present"]
     state = synced()
     state["files"][f"{KEYS}/ansible"] = {"exists": False}
     assert ssh_totp_drift(state, PASSWD, dict(no_keys, automation_keys_size=120), want=WANT) == []
@@ -169,8 +182,9 @@ def test_enrollment_mode_wants_the_script_and_its_directory():
 
 
 def test_what_the_read_cannot_tell_is_drift():
-    assert "ssh not enabled and active" in ssh_totp_drift({}, {}, SPEC)
-    assert len(ssh_totp_drift({}, {}, SPEC)) > 10
+    assert "the host was not read" in ssh_totp_drift({}, {}, SPEC)
+    assert len(ssh_totp_drift({}, {}, SPEC)) > 5
+    assert "ssh: unknown, not enabled" in ssh_totp_drift({"files": {}}, {}, SPEC)
 
 
 def test_effective_problems_come_first_after_the_lockout_checks():
@@ -183,5 +197,27 @@ def test_bad_input():
         ssh_totp_drift([], PASSWD, SPEC)
 
 
+def test_the_resources_are_what_the_tasks_apply():
+    got = {r.get("path") or r["name"] if isinstance(r.get("name", ""), str) else "packages": r
+           for r in ssh_totp_resources(SETTINGS)}
+    assert got["packages"]["name"] == ["openssh-server", "libpam-google-authenticator"]
+    assert got["ssh"] == {"kind": "unit", "name": "ssh", "enabled": True, "active": True}
+    assert got["moduli"]["argv"] == ["grep", "-cE", "^short ", "/etc/ssh/moduli"] and got["moduli"]["rc"] == 1
+    assert [got[p]["mode"] for p in (ED, ED + ".pub", RSA, RSA + ".pub")] == ["0600"] * 4
+    assert all("content" not in got[p] for p in (ED, RSA))
+    assert (got[KEYS]["mode"], got[SECRETS]["mode"]) == ("0755", "0700")
+    assert got[f"{KEYS}/alice"] == {"kind": "file", "path": f"{KEYS}/alice", "mode": "0644", "content": ALICE_KEYS}
+    assert f"{KEYS}/ansible" in got and got[f"{KEYS}/ansible"]["kind"] == "file"
+    # No keys given for the automation account: its key file must not be there (its ~/.ssh keys stay valid).
+    without = {r.get("path"): r["kind"] for r in ssh_totp_resources(dict(SETTINGS, key_files=[["alice", ALICE_KEYS]]))}
+    assert without[f"{KEYS}/ansible"] == "absent"
+
+
+def test_resources_bad_input():
+    with pytest.raises(AnsibleFilterError, match="settings lack key_files"):
+        ssh_totp_resources({k: v for k, v in SETTINGS.items() if k != "key_files"})
+
+
 def test_registered():
     assert FilterModule().filters()["ssh_totp_drift"] is ssh_totp_drift
+    assert FilterModule().filters()["ssh_totp_resources"] is ssh_totp_resources
