@@ -27,8 +27,11 @@ PASSWD = {"alice": ["x", "2001", "2001", "", "/home/alice", "/bin/bash"]}
 PAGE_SHA1 = "5f36b2ea290645ee34d943220a14b54ee5ea5be5"
 
 
-def resources(settings=None, users=(ALICE, CAROL), passwd=PASSWD):
-    return notebook_resources(list(users), dict(SETTINGS, **(settings or {})), passwd)
+KNOWN = object()  # resources() default: the accounts of PASSWD
+
+
+def resources(settings=None, users=(ALICE, CAROL), passwd=KNOWN):
+    return notebook_resources(list(users), dict(SETTINGS, **(settings or {})), PASSWD if passwd is KNOWN else passwd)
 
 
 def spec(**changes):
@@ -173,10 +176,10 @@ def test_the_resources_are_what_the_tasks_apply():
     got = {r.get("path", str(r.get("name"))): r for r in resources()}
     assert got[str(["python3-requests"])]["kind"] == "package"
     assert [got[p]["kind"] for p in (DATA, CONF)] == ["directory", "directory"]
-    assert {k: got[f"{DATA}/alice"][k] for k in ("mode", "owner", "group")} == {"mode": "0700", "owner": 2001,
-                                                                               "group": 2001}
-    assert {k: got[f"{CONF}/alice"][k] for k in ("mode", "owner", "group")} == {"mode": "0750", "owner": 0,
-                                                                               "group": 2001}
+    want_data = {"mode": "0700", "owner": 2001, "group": 2001}
+    want_conf = {"mode": "0750", "owner": 0, "group": 2001}
+    assert {k: got[f"{DATA}/alice"][k] for k in ("mode", "owner", "group")} == want_data
+    assert {k: got[f"{CONF}/alice"][k] for k in ("mode", "owner", "group")} == want_conf
     assert got[CFG]["jupyter_config_of"] == "alice" and "content" not in got[CFG]
     assert got[f"{CONF}/alice/labconfig/page_config.json"]["content"] == "{}\n"
     assert got[f"{CONF}/carol"]["kind"] == "absent" and f"{DATA}/carol" not in got
