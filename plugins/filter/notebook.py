@@ -220,8 +220,8 @@ def _gone(things: Mapping, name: str) -> bool:
 def _present_drift(probe: Mapping, spec: Mapping, user: Mapping, checked: Mapping) -> list[str]:
     files = probe.get("files") or {}
     name = user["name"]
-    flavor = user.get("notebook_jupyter_flavor", spec["flavor"])
-    cfg = f"{spec['config_root']}/{name}/{spec['config_file'][flavor]}"
+    # The user's Jupyter config as declared (notebook_resources; listed only for a user with an account).
+    cfg = next((r["path"] for r in spec["resources"] if r.get("jupyter_config_of") == name), "")
     container = (probe.get("containers") or {}).get(spec["container_prefix"] + name) or {}
     network = (probe.get("networks") or {}).get(spec["network_prefix"] + name) or {}
     image = user.get("notebook_image", spec["image"])

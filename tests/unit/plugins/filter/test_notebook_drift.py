@@ -36,11 +36,11 @@ def resources(settings=None, users=(ALICE, CAROL), passwd=KNOWN):
 
 def spec(**changes):
     """The role's declaration (__notebook_drift_spec), its resources worked out as the role does."""
-    settings = {k: changes.pop(k) for k in list(changes) if k in SETTINGS and k not in ("tls", "flavor", "config_root")}
+    settings = {k: changes.pop(k) for k in list(changes) if k in SETTINGS and k != "tls"}
     base = {
-        "fast_path": True, "tls": "none", "present": [ALICE], "absent": [CAROL], "config_root": CONF,
+        "fast_path": True, "tls": "none", "present": [ALICE], "absent": [CAROL],
         "container_prefix": "securelab-notebook-", "network_prefix": "securelab-nb-",
-        "config_file": SETTINGS["config_file"], "flavor": "server", "image": "securelab/jupyter-lab:2",
+        "image": "securelab/jupyter-lab:2",
         "memory": "2g", "cpus": 1.5, "pids_limit": 512, "restart_policy": "unless-stopped", "gpu_check": True,
         "specs": {"alice": {"spec": "s" * 64}},
     }
