@@ -139,8 +139,8 @@ def notebook_containers(users: object, passwd: object, settings: object) -> dict
 
 # Settings notebook_resources needs (the role's vars/main.yml, __notebook_resource_settings).
 RESOURCE_SETTINGS = (
-    "packages", "tls_packages", "tls", "data_root", "config_root", "config_file", "flavor", "page_config_dir",
-    "page_config_file", "lab_announcements", "page_content", "purge",
+    "packages", "tls_packages", "tls", "data_root", "config_root", "config_file", "hash_key", "flavor",
+    "page_config_dir", "page_config_file", "lab_announcements", "page_content", "purge",
 )
 
 
@@ -184,10 +184,10 @@ def notebook_resources(users: object, settings: object, passwd: object = None) -
             # Mounted read-only into the container; readable by root and the user's group only (it holds the hash).
             {"kind": "directory", "path": conf, "mode": "0750", "owner": 0, "group": gid},
             # The Jupyter config holds the password hash, worked out on the host: the task that writes it loops over
-            # the entries with jupyter_config_of (the user), and notebook_drift checks its content (the hash must
-            # verify the password). No content here.
+            # the entries with jupyter_config_of (the user), the read asks for the hashes the file holds and
+            # notebook_drift checks its content (the hash under hash_key must verify the password). No content here.
             {"kind": "file", "path": f"{conf}/{s['config_file'][flavor]}", "mode": "0440", "owner": 0, "group": gid,
-             "jupyter_config_of": name},
+             "jupyter_config_of": name, "hash_key": s["hash_key"][flavor]},
         ]
         if s["lab_announcements"]:
             out.append({"kind": "absent", "path": f"{conf}/{s['page_config_dir']}"})

@@ -20,6 +20,7 @@ SETTINGS = {
     "packages": ["python3-requests"], "tls_packages": ["python3-cryptography"], "tls": "none", "data_root": DATA,
     "config_root": CONF, "config_file": {"server": "jupyter_server_config.json",
                                          "notebook6": "jupyter_notebook_config.json"},
+    "hash_key": {"server": "PasswordIdentityProvider.hashed_password", "notebook6": "NotebookApp.password"},
     "flavor": "server", "page_config_dir": "labconfig", "page_config_file": "labconfig/page_config.json",
     "lab_announcements": False, "page_content": "{}\n", "purge": False,
 }
@@ -181,6 +182,7 @@ def test_the_resources_are_what_the_tasks_apply():
     assert {k: got[f"{DATA}/alice"][k] for k in ("mode", "owner", "group")} == want_data
     assert {k: got[f"{CONF}/alice"][k] for k in ("mode", "owner", "group")} == want_conf
     assert got[CFG]["jupyter_config_of"] == "alice" and "content" not in got[CFG]
+    assert got[CFG]["hash_key"] == "PasswordIdentityProvider.hashed_password"
     assert got[f"{CONF}/alice/labconfig/page_config.json"]["content"] == "{}\n"
     assert got[f"{CONF}/carol"]["kind"] == "absent" and f"{DATA}/carol" not in got
 
@@ -194,9 +196,9 @@ def test_the_resources_follow_the_settings():
     on = {r["path"]: r["kind"] for r in resources({"lab_announcements": True}) if "path" in r}
     assert on[f"{CONF}/alice/labconfig"] == "absent" and f"{CONF}/alice/labconfig/page_config.json" not in on
     assert ["python3-cryptography"] in [r.get("name") for r in resources({"tls": "selfsigned"})]
-    flavor6 = [r["path"] for r in resources(users=[dict(ALICE, notebook_jupyter_flavor="notebook6")])
+    flavor6 = [(r["path"], r["hash_key"]) for r in resources(users=[dict(ALICE, notebook_jupyter_flavor="notebook6")])
                if r.get("jupyter_config_of")]
-    assert flavor6 == [f"{CONF}/alice/jupyter_notebook_config.json"]
+    assert flavor6 == [(f"{CONF}/alice/jupyter_notebook_config.json", "NotebookApp.password")]
     assert resources(users=[]) == []
 
 
